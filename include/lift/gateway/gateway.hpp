@@ -1,0 +1,103 @@
+/// @file gateway.hpp
+/// A local API Gateway WebSocket API on loopback that runs a `lift::app` in-process: the
+/// `$connect`-before-101 handshake, route selection, two-way routes, AWS's error frames, size
+/// limits and close codes, idle and lifetime timers, `$disconnect` events, and the
+/// `@connections` management API over HTTP. Handlers run on a worker pool that plays Lambda
+/// instances; the network thread never blocks.
+///
+///     auto gw = lift::gateway::gateway::start(app, {.port = 0}).value();
+///     fmt::print("{}\n", gw->websocket_url());   // ws://127.0.0.1:PORT/dev
+///     gw->wait();
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <lift/core/app.hpp>
+#include <lift/core/connection_api.hpp>
+#include <lift/core/log.hpp>
+#include <lift/core/result.hpp>
+
+namespace lift::gateway {
+
+/// A file served from memory at a path (e.g. an example's page embedded in its binary).
+struct static_file {
+    std::string content_type;  ///< e.g. "text/html; charset=utf-8"
+    std::string body;          ///< the bytes
+};
+
+/// Gateway settings. Every field has an `--option` and a `LIFT_*` variable in `lift::run`.
+struct options {
+    std::string host = "127.0.0.1";               ///< address to bind (loopback by default)
+    std::uint16_t port = 3001;                    ///< 0 = any free port (see `gateway::port()`)
+    std::string stage = "dev";                    ///< stage name: `ws://host:port/{stage}`
+    std::int64_t idle_timeout_seconds = 600;      ///< close 1001 "Going away" after this idle time
+    std::int64_t max_lifetime_seconds = 7200;     ///< close 1001 "Going away" at this age
+    std::int64_t integration_timeout_ms = 29000;  ///< a handler slower than this has failed
+    unsigned workers = 4;  ///< handler threads ("Lambda instances"); 0 = number of cores
+    std::string route_selection_expression;  ///< empty = the app's (default `$request.body.action`)
+    std::string static_dir;                  ///< serve files from here at `/` (GET/HEAD)
+    std::map<std::string, static_file> static_files;  ///< in-memory files by path ("/" = index)
+    std::size_t outbound_queue_limit = 1024 * 1024;   ///< bytes queued per client before 429
+    std::size_t max_connections = 20000;              ///< further handshakes get 503
+    std::string region = "us-east-1";                 ///< used in ids and ARNs
+    log_level level = log_level::info;                ///< gateway log level (stderr)
+};
+
+/// Counters since start. Values are a consistent-enough snapshot for display and tests.
+struct stats {
+    std::uint64_t connections_opened = 0;    ///< handshakes answered 101
+    std::uint64_t connections_rejected = 0;  ///< handshakes refused by `$connect` or limits
+    std::uint64_t connections_closed = 0;    ///< closed for any reason
+    std::uint64_t connections_open = 0;      ///< currently open
+    std::uint64_t messages_in = 0;           ///< text messages received
+    std::uint64_t messages_out = 0;          ///< text messages sent
+    std::uint64_t invocations = 0;           ///< handler calls (all routes)
+    std::uint64_t invocation_errors = 0;     ///< failed or timed-out handler calls
+};
+
+/// A running gateway. Thread-safe. Destroying it stops it (as `stop()`).
+class gateway {
+public:
+    /// Binds, starts the network thread and the workers, and returns once it accepts
+    /// connections. `app` must outlive the gateway and must not be reconfigured while it runs.
+    /// Fails with `errc::unavailable` when the address cannot be bound and
+    /// `errc::invalid_argument` for bad options (e.g. a bad route selection expression).
+    [[nodiscard]] static result<std::unique_ptr<gateway>> start(const lift::app& app, options opts);
+
+    virtual ~gateway() = default;
+
+    /// The bound port (useful with `port = 0`).
+    virtual std::uint16_t port() const noexcept = 0;
+
+    /// `ws://host:port/{stage}`.
+    virtual std::string websocket_url() const = 0;
+
+    /// `http://host:port/` (page and static files).
+    virtual std::string http_url() const = 0;
+
+    /// `http://host:port/{stage}` — the `@connections` endpoint to give an SDK.
+    virtual std::string management_url() const = 0;
+
+    /// Graceful stop: stops accepting, closes every socket with 1001 "Going away", delivers
+    /// the `$disconnect` events, and returns within ~2 s. Idempotent.
+    virtual void stop() = 0;
+
+    /// Blocks until the gateway has stopped (by `stop()` or SIGINT/SIGTERM when
+    /// `handle_signals()` was called).
+    virtual void wait() = 0;
+
+    /// Makes SIGINT and SIGTERM stop the gateway gracefully.
+    virtual void handle_signals() = 0;
+
+    /// The in-process management API (what handlers' `send` uses).
+    virtual connection_api& connections() noexcept = 0;
+
+    /// Counters since start.
+    virtual lift::gateway::stats stats() const = 0;
+};
+
+}  // namespace lift::gateway

@@ -1,0 +1,31 @@
+/// @file run.hpp
+/// `lift::run(app, argc, argv)`: the one entry point of a Lift program. With
+/// `AWS_LAMBDA_RUNTIME_API` set it will run the Lambda custom-runtime loop (not yet available:
+/// it exits non-zero with a clear message); otherwise it starts the local gateway with the app
+/// in-process, prints the URLs and serves until SIGINT/SIGTERM.
+///
+///     int main(int argc, char** argv) {
+///         lift::app app;  /* routes */
+///         return lift::run(app, argc, argv);
+///     }
+#pragma once
+
+#include <lift/core/app.hpp>
+#include <lift/gateway/gateway.hpp>
+
+namespace lift {
+
+/// Extra settings a program passes to `run` (e.g. an embedded page).
+struct run_options {
+    std::string program_name;                                  ///< shown in --help; default argv[0]
+    std::string description;                                   ///< one line shown in --help
+    std::map<std::string, gateway::static_file> static_files;  ///< served at `/` locally
+};
+
+/// Runs `app` (see the file comment). Options: --host, --port, --stage, --idle-timeout,
+/// --max-lifetime, --integration-timeout, --workers, --route-selection-expression, --static,
+/// --log-level, each also as `LIFT_HOST`, `LIFT_PORT`, ... (the flag wins). Installs an
+/// in-memory connection store when the app has none. Returns the process exit code.
+int run(app& app, int argc, char** argv, run_options options = {});
+
+}  // namespace lift

@@ -1,0 +1,55 @@
+// The gateway's "Lambda instances": threads that run handlers so the network thread never
+// blocks. Threads start on demand up to a maximum (scale-out) and stay warm afterwards.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace lift::gateway::detail {
+
+/// Elastic FIFO thread pool. Thread-safe.
+class worker_pool {
+public:
+    /// At most `max_threads` threads (at least 1).
+    explicit worker_pool(std::size_t max_threads);
+
+    /// Stops: runs queued jobs, then joins (as `shutdown`).
+    ~worker_pool();
+
+    worker_pool(const worker_pool&) = delete;
+    worker_pool& operator=(const worker_pool&) = delete;
+
+    /// Queues a job; starts another thread when none is idle and the maximum allows it.
+    /// Returns false after shutdown.
+    bool post(std::function<void()> job);
+
+    /// Waits up to `timeout_ms` for the queue to drain and every job to finish.
+    /// Returns true when idle.
+    bool wait_idle(long timeout_ms);
+
+    /// Stops accepting jobs, lets threads finish what is queued, joins them.
+    void shutdown();
+
+    /// Threads started so far (cold starts).
+    std::size_t threads_started() const;
+
+private:
+    void run();
+
+    std::size_t max_threads_;
+    mutable std::mutex mutex_;
+    std::condition_variable cv_;
+    std::condition_variable idle_cv_;
+    std::deque<std::function<void()>> jobs_;
+    std::vector<std::thread> threads_;
+    std::size_t idle_ = 0;
+    std::size_t busy_ = 0;
+    bool stopping_ = false;
+};
+
+}  // namespace lift::gateway::detail
