@@ -24,6 +24,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -265,7 +266,7 @@ public:
         port_ = acceptor_.local_endpoint().port();
         asio::co_spawn(ioc_, accept_loop(),
                        [this](const std::exception_ptr& e) { log_exception(e); });
-        net_thread_ = std::thread([this] { ioc_.run(); });
+        net_thread_ = std::thread([this] { ioc_.run(); });  // work_ keeps it running
         return {};
     }
 
@@ -384,6 +385,7 @@ private:
     const lift::app& app_;
     options opts_;
     asio::io_context ioc_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(ioc_);
     tcp::acceptor acceptor_;
     asio::signal_set signals_;
     std::thread net_thread_;
@@ -1332,13 +1334,18 @@ void gateway_impl::stop() {
             }
             closed.set_value();
         });
-        done.wait_until(deadline);
+        done.wait();
         // Wait for the closing handshakes (bounded), then for the $disconnect invocations.
         while (std::chrono::steady_clock::now() < deadline) {
             std::promise<std::size_t> count;
             auto f = count.get_future();
             asio::post(ioc_, [this, &count] { count.set_value(live_.size()); });
-            if (f.wait_until(deadline) != std::future_status::ready || f.get() == 0) {
+            if (f.wait_until(deadline) != std::future_status::ready) {
+                // Cannot happen while work_ keeps the loop alive; never leave `count` dangling.
+                f.wait();
+                break;
+            }
+            if (f.get() == 0) {
                 break;
             }
             std::this_thread::sleep_for(10ms);
@@ -1353,7 +1360,7 @@ void gateway_impl::stop() {
             }
             cut.set_value();
         });
-        cut_done.wait_for(200ms);
+        cut_done.wait();
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         workers_.wait_idle(std::max<long>(50, static_cast<long>(left.count())));
@@ -1361,7 +1368,8 @@ void gateway_impl::stop() {
         std::promise<void> flushed;
         auto flushed_done = flushed.get_future();
         asio::post(ioc_, [&flushed] { flushed.set_value(); });
-        flushed_done.wait_for(200ms);
+        flushed_done.wait();
+        work_.reset();
         ioc_.stop();
         net_thread_.join();
     }

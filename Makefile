@@ -1,0 +1,55 @@
+# Lift for C++ — the two commands: `make run` and `make test`. See `make help`.
+BUILD_DIR  ?= build
+BUILD_TYPE ?= Release
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+PORT       ?= 3001
+CTEST_ARGS ?=
+
+CONFIGURED := $(BUILD_DIR)/build.ninja
+
+.PHONY: help run test build deps deps-build configure example-echo clean format format-check bench
+
+help: ## show this help
+	@echo "Lift for C++"
+	@echo "  make run     install what is missing, build (Release), start the chat example on"
+	@echo "               ws://127.0.0.1:$(PORT)/dev with its page at http://127.0.0.1:$(PORT)/"
+	@echo "  make test    install what is missing, build, run every test (CTest summary at the end)"
+	@echo "  make build   build everything; executables land in $(BUILD_DIR)/bin/"
+	@echo "  make bench   echo benchmark against serverless-offline and a bare Beast server"
+	@echo "  make format  clang-format every C++ file;  make clean  remove $(BUILD_DIR)/"
+	@echo "Variables: PORT=$(PORT) BUILD_DIR=$(BUILD_DIR) BUILD_TYPE=$(BUILD_TYPE) JOBS=$(JOBS)"
+	@echo "           CTEST_ARGS='-L unit' (e.g. run one label)"
+
+deps: ## Debian packages + pinned npm test clients
+	@scripts/install-deps.sh
+
+deps-build: ## only what building and running need
+	@scripts/install-deps.sh --build
+
+$(CONFIGURED):
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+configure: $(CONFIGURED)
+
+build: deps-build configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: deps-build configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target example-chat
+	$(BUILD_DIR)/bin/example-chat --port $(PORT)
+
+test: deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 300 $(CTEST_ARGS)
+
+bench: deps
+	bench/echo_vs_peers.sh
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+format-check:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
+clean:
+	rm -rf $(BUILD_DIR)
