@@ -1390,20 +1390,21 @@ void gateway_impl::wait() {
 }
 
 void gateway_impl::handle_signals() {
-    asio::post(ioc_, [this] {
-        boost::system::error_code ec;
-        signals_.add(SIGINT, ec);
-        signals_.add(SIGTERM, ec);
-        signals_.async_wait([this](const boost::system::error_code& e, int) {
-            if (e) {
-                return;
-            }
-            {
-                std::lock_guard lock{state_mutex_};
-                stop_requested_ = true;
-            }
-            state_cv_.notify_all();
-        });
+    // Registered here, synchronously, so a signal that arrives right after this call (e.g.
+    // right after the banner is printed) already stops the gateway gracefully. Nothing else
+    // touches signals_ until stop() cancels it on the network thread.
+    boost::system::error_code ec;
+    signals_.add(SIGINT, ec);
+    signals_.add(SIGTERM, ec);
+    signals_.async_wait([this](const boost::system::error_code& e, int) {
+        if (e) {
+            return;
+        }
+        {
+            std::lock_guard lock{state_mutex_};
+            stop_requested_ = true;
+        }
+        state_cv_.notify_all();
     });
 }
 

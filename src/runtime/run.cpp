@@ -5,7 +5,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <lift/core/clock.hpp>
 #include <lift/core/memory_store.hpp>
 #include <lift/runtime/run.hpp>
 
@@ -123,10 +122,9 @@ int run(app& application, int argc, char** argv, run_options ro) {
         opts.static_files.emplace(path, file);
     }
 
-    system_clock clock;
     std::string store_kind = "application-provided store";
     if (application.store() == nullptr) {
-        application.use_store(std::make_unique<memory_store>(clock));
+        application.use_store(std::make_unique<memory_store>());
         store_kind = "in-memory store";
     }
     auto started = gateway::gateway::start(application, opts);

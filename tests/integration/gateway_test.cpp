@@ -66,6 +66,20 @@ private:
     std::vector<lift::websocket_event> events_;
 };
 
+// Polls `pred` until it holds or the timeout passes (for state changed by other threads after
+// the event a test waited for, e.g. the store update that follows a $disconnect handler).
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(2ms);
+    }
+    return true;
+}
+
 std::optional<lift::websocket_event> disconnect_of(recorder& rec, const std::string& id) {
     return rec.wait_for([&](const lift::websocket_event& e) {
         return e.type() == lift::event_type::disconnect && e.connection_id() == id;
@@ -338,7 +352,10 @@ TEST_F(gateway_test, route_selection_and_the_forbidden_frame) {
     // Without a $default route: the Forbidden frame, exact spacing, socket open.
     lift::app bare;
     bare.on("known", [](lift::context& ctx) { return ctx.send("known!"); });
-    auto g = lift::gateway::gateway::start(bare, {.port = 0, .level = lift::log_level::off});
+    lift::gateway::options bare_opts;
+    bare_opts.port = 0;
+    bare_opts.level = lift::log_level::off;
+    auto g = lift::gateway::gateway::start(bare, bare_opts);
     ASSERT_TRUE(g);
     ws_client d{(*g)->port(), "/dev"};
     ASSERT_TRUE(d.open());
@@ -505,7 +522,7 @@ TEST_F(gateway_test, client_close_codes_reach_disconnect) {
         ASSERT_TRUE(dc);
         EXPECT_EQ(dc->request_context.disconnect_status_code, 1006);
     }
-    EXPECT_EQ(*app_.store()->count(), 0u);
+    EXPECT_TRUE(eventually([&] { return *app_.store()->count() == 0; }));
 }
 
 TEST_F(gateway_test, idle_timeout_closes_with_going_away) {

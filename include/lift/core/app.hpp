@@ -112,6 +112,11 @@ public:
     /// (→ `errc::handler_failed`), and keeps the store in step (`$connect` success saves the
     /// record, `$disconnect` removes it). A missing `$connect`/`$disconnect` route answers 200;
     /// a message route that does not exist fails with `errc::no_route`.
+    /// Records are saved to and removed from the app's own store; the context reads through
+    /// `ctx.store()`, which `handle` does not change: callers set
+    /// `context_services::store = app.store()`. If saving the record of an accepted `$connect`
+    /// fails, that error is returned (the gateway then fails the handshake with 502, as AWS does
+    /// for a failed integration); a failed removal on `$disconnect` is only logged.
     [[nodiscard]] result<reply> handle(context& ctx) const;
 
 private:

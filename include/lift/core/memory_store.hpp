@@ -1,9 +1,8 @@
 /// @file memory_store.hpp
 /// `connection_store` in process memory: the local default and the test double.
 ///
-///     lift::system_clock clock;
-///     lift::memory_store store{clock};
-///     store.save({.connection_id = "abc=", .connected_at = clock.now_ms()});
+///     lift::memory_store store;   // or memory_store{my_clock} in tests
+///     store.save({.connection_id = "R1kmxc2VNjMCFIA=", .connected_at = 1705751697419});
 #pragma once
 
 #include <memory>
@@ -17,11 +16,17 @@
 namespace lift {
 
 /// Thread-safe in-memory connection store. Expired records are invisible to every read and
-/// are dropped lazily. `clock` must outlive the store.
+/// are dropped lazily.
 class memory_store final : public connection_store {
 public:
-    /// Uses `clock` to decide expiry.
+    /// Uses the system clock to decide expiry.
+    memory_store() : clock_(own_clock_) {}
+
+    /// Uses `clock` to decide expiry; `clock` must outlive the store.
     explicit memory_store(const lift::clock& clock) : clock_(clock) {}
+
+    memory_store(const memory_store&) = delete;
+    memory_store& operator=(const memory_store&) = delete;
 
     [[nodiscard]] result<void> save(const connection_record& record) override;
     [[nodiscard]] result<std::optional<connection_record>> get(
@@ -37,6 +42,7 @@ public:
 private:
     bool expired(const connection_record& r) const;
 
+    system_clock own_clock_;
     const lift::clock& clock_;
     std::mutex mutex_;
     std::unordered_map<std::string, connection_record> records_;

@@ -32,8 +32,15 @@ public:
 
     /// Evaluates against a message body. Returns nullopt when the body is not JSON (AWS then
     /// uses `$default`). A path that is not found yields ""; a string yields its characters;
-    /// numbers, booleans and null their JSON text; objects and arrays a stringified form.
+    /// numbers, booleans and null their JSON text; objects compact JSON; arrays AWS's
+    /// documented form `[item1, item2]` (items stringified by these rules, ", " between).
     std::optional<std::string> evaluate(std::string_view body) const;
+
+    /// Same as the `string_view` overload; without it a string literal would be ambiguous
+    /// (boost::json::value is constructible from `const char*` too).
+    std::optional<std::string> evaluate(const char* body) const {
+        return evaluate(std::string_view{body});
+    }
 
     /// Evaluates against an already parsed body.
     std::string evaluate(const boost::json::value& body) const;

@@ -1,0 +1,83 @@
+#include <lift/core/event.hpp>
+
+namespace lift {
+
+namespace {
+
+// ASCII-only case folding: header names are tokens, and std::tolower depends on the locale.
+constexpr char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string_view to_string(event_type t) noexcept {
+    switch (t) {
+        case event_type::connect:
+            return "CONNECT";
+        case event_type::message:
+            return "MESSAGE";
+        case event_type::disconnect:
+            return "DISCONNECT";
+    }
+    return "UNKNOWN";
+}
+
+const std::string* find_header(const string_map& headers, std::string_view name) noexcept {
+    for (const auto& [key, value] : headers) {
+        if (iequals(key, name)) {
+            return &value;
+        }
+    }
+    return nullptr;
+}
+
+// The maps have no transparent comparator, and building a std::string key could throw in these
+// noexcept functions; the maps are small, so a linear scan is as cheap.
+const std::string* websocket_event::query(std::string_view name) const noexcept {
+    if (query_string_parameters) {
+        for (const auto& [key, value] : *query_string_parameters) {
+            if (key == name) {
+                return &value;
+            }
+        }
+    }
+    if (multi_value_query_string_parameters) {
+        for (const auto& [key, values] : *multi_value_query_string_parameters) {
+            if (key == name && !values.empty()) {
+                return &values.front();
+            }
+        }
+    }
+    return nullptr;
+}
+
+const std::string* websocket_event::header(std::string_view name) const noexcept {
+    if (headers) {
+        if (const auto* v = find_header(*headers, name)) {
+            return v;
+        }
+    }
+    if (multi_value_headers) {
+        for (const auto& [key, values] : *multi_value_headers) {
+            if (!values.empty() && iequals(key, name)) {
+                return &values.front();
+            }
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace lift

@@ -1,0 +1,195 @@
+"""lift::run as a process: banner, options from flags and LIFT_* variables, --help, errors,
+graceful SIGTERM/SIGINT shutdown, and the AWS_LAMBDA_RUNTIME_API guard.
+
+Run with Debian's /usr/bin/python3 (python3-websockets): run_test.py PATH/TO/example-echo
+"""
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import websockets
+
+ECHO = os.environ.get("LIFT_ECHO_BIN") or (sys.argv[1] if len(sys.argv) > 1 else "")
+BANNER = re.compile(r"ws://127\.0\.0\.1:(\d+)/(\w+)")
+
+
+class Server:
+    """Starts the binary and waits (bounded) for its banner."""
+
+    def __init__(self, *args, env=None):
+        full_env = dict(os.environ)
+        full_env.pop("AWS_LAMBDA_RUNTIME_API", None)
+        full_env.update(env or {})
+        self.proc = subprocess.Popen([ECHO, *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=full_env)
+        self.banner = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline().decode()
+            if not line:
+                break
+            self.banner.append(line)
+            m = BANNER.search(line)
+            if m:
+                self.port, self.stage = int(m.group(1)), m.group(2)
+                return
+        self.proc.kill()
+        raise AssertionError("no banner: " + "".join(self.banner) +
+                             self.proc.stderr.read().decode())
+
+    def url(self, path=None):
+        return f"ws://127.0.0.1:{self.port}/{self.stage if path is None else path}"
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 30))
+
+
+class RunTest(unittest.TestCase):
+    def test_banner_prints_the_urls(self):
+        s = Server("--port", "0")
+        try:
+            text = "".join(s.banner)
+            self.assertIn(f"  WebSocket:    ws://127.0.0.1:{s.port}/dev", text)
+            s.proc.stdout.readline()  # Page
+            self.assertEqual(s.stage, "dev")
+        finally:
+            s.stop()
+
+    def _shutdown_with(self, sig):
+        s = Server("--port", "0")
+
+        async def scenario():
+            clients = [await websockets.connect(s.url()) for _ in range(3)]
+            for i, c in enumerate(clients):
+                await c.send(f"hi {i}")
+                self.assertEqual(await c.recv(), f"hi {i}")
+            t0 = time.monotonic()
+            s.proc.send_signal(sig)
+            for c in clients:
+                await asyncio.wait_for(c.wait_closed(), 5)
+                self.assertEqual(c.close_code, 1001)
+                self.assertEqual(c.close_reason, "Going away")
+            code = await asyncio.get_running_loop().run_in_executor(None, s.proc.wait, 5)
+            return code, time.monotonic() - t0
+
+        code, took = run(scenario())
+        self.assertEqual(code, 0)
+        self.assertLess(took, 2.0)
+
+    def test_sigterm_closes_everyone_with_1001_and_exits_within_2s(self):
+        self._shutdown_with(signal.SIGTERM)
+
+    def test_sigint_does_the_same(self):
+        self._shutdown_with(signal.SIGINT)
+
+    def test_environment_variables_and_flags(self):
+        s = Server(env={"LIFT_PORT": "0", "LIFT_STAGE": "prod"})
+        try:
+            self.assertEqual(s.stage, "prod")
+
+            async def echo():
+                async with websockets.connect(s.url()) as c:
+                    await c.send("x")
+                    return await c.recv()
+
+            self.assertEqual(run(echo()), "x")
+        finally:
+            s.stop()
+        # The flag wins over the variable.
+        s = Server("--stage", "beta", env={"LIFT_PORT": "0", "LIFT_STAGE": "prod"})
+        try:
+            self.assertEqual(s.stage, "beta")
+        finally:
+            s.stop()
+
+    def test_idle_timeout_from_the_environment(self):
+        s = Server("--port", "0", env={"LIFT_IDLE_TIMEOUT": "1"})
+        try:
+            async def idle():
+                async with websockets.connect(s.url()) as c:
+                    await asyncio.wait_for(c.wait_closed(), 5)
+                    return c.close_code
+
+            self.assertEqual(run(idle()), 1001)
+        finally:
+            s.stop()
+
+    def test_help_documents_every_option(self):
+        out = subprocess.run([ECHO, "--help"], capture_output=True, timeout=10, text=True)
+        self.assertEqual(out.returncode, 0)
+        for flag, var in [("--host", "LIFT_HOST"), ("--port", "LIFT_PORT"),
+                          ("--stage", "LIFT_STAGE"), ("--idle-timeout", "LIFT_IDLE_TIMEOUT"),
+                          ("--max-lifetime", "LIFT_MAX_LIFETIME"),
+                          ("--integration-timeout", "LIFT_INTEGRATION_TIMEOUT"),
+                          ("--workers", "LIFT_WORKERS"),
+                          ("--route-selection-expression", "LIFT_ROUTE_SELECTION_EXPRESSION"),
+                          ("--static", "LIFT_STATIC"), ("--log-level", "LIFT_LOG_LEVEL")]:
+            self.assertIn(flag, out.stdout)
+            self.assertIn(var, out.stdout)
+
+    def test_bad_input_is_refused_with_a_clear_message(self):
+        cases = [
+            ([], {"LIFT_PORT": "abc"}, "LIFT_PORT"),
+            (["--port", "0", "--log-level", "loud"], {}, "log level"),
+            (["--port", "0", "--integration-timeout", "10"], {}, "integration-timeout"),
+            (["--port", "0", "--route-selection-expression", "$request.header.x"], {}, "route"),
+            (["--port", "0", "--no-such-flag"], {}, "no-such-flag"),
+            (["--port", "0", "--host", "not an address"], {}, "host"),
+        ]
+        for args, env, needle in cases:
+            full_env = dict(os.environ, **env)
+            full_env.pop("AWS_LAMBDA_RUNTIME_API", None)
+            out = subprocess.run([ECHO, *args], capture_output=True, timeout=10, text=True,
+                                 env=full_env)
+            self.assertNotEqual(out.returncode, 0, (args, env))
+            self.assertIn(needle.lower(), (out.stderr + out.stdout).lower(), (args, env))
+
+    def test_port_in_use_is_reported(self):
+        s = Server("--port", "0")
+        try:
+            out = subprocess.run([ECHO, "--port", str(s.port)], capture_output=True,
+                                 timeout=10, text=True)
+            self.assertNotEqual(out.returncode, 0)
+            self.assertIn(str(s.port), out.stderr)
+        finally:
+            s.stop()
+
+    def test_static_directory_is_served(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "index.html"), "w") as f:
+                f.write("<p>static ok</p>")
+            s = Server("--port", "0", "--static", d)
+            try:
+                import urllib.request
+                with urllib.request.urlopen(f"http://127.0.0.1:{s.port}/", timeout=5) as r:
+                    self.assertEqual(r.read().decode(), "<p>static ok</p>")
+            finally:
+                s.stop()
+
+    def test_lambda_environment_is_refused_until_the_runtime_exists(self):
+        env = dict(os.environ, AWS_LAMBDA_RUNTIME_API="127.0.0.1:9001")
+        out = subprocess.run([ECHO, "--port", "0"], capture_output=True, timeout=10, text=True,
+                             env=env)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("AWS_LAMBDA_RUNTIME_API", out.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"])
