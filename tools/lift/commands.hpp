@@ -1,0 +1,19 @@
+// Subcommands of the `lift` tool. Each registers its options on the CLI11 app and returns the
+// function that runs it (exit status).
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace lift::tool {
+
+using command = std::function<int()>;
+
+/// `lift event connect|message|disconnect`: prints a proxy event shaped like API Gateway's.
+command add_event_command(CLI::App& parent);
+
+/// `lift route`: evaluates a route selection expression against a message body.
+command add_route_command(CLI::App& parent);
+
+}  // namespace lift::tool
