@@ -175,7 +175,7 @@ public:
     bool inflight = false;
     bool inflight_is_message = false;
     std::uint64_t generation = 0;
-    asio::steady_timer inflight_timer;
+    std::chrono::steady_clock::time_point inflight_deadline{};
 
     void enqueue_frame(std::string frame);
     void send_text(std::string_view payload);
@@ -187,6 +187,7 @@ public:
     void invoke(pending p);
     void pump();
     void on_invocation_done(std::uint64_t gen, invocation_outcome outcome);
+    void on_integration_timeout();
     void arm_life_timer();
     void process(const char* data, std::size_t size);
     asio::awaitable<void> writer();
@@ -264,6 +265,7 @@ public:
                                                        opts_.port, ec.message()));
         }
         port_ = acceptor_.local_endpoint().port();
+        arm_sweep();
         asio::co_spawn(ioc_, accept_loop(),
                        [this](const std::exception_ptr& e) { log_exception(e); });
         net_thread_ = std::thread([this] { ioc_.run(); });  // work_ keeps it running
@@ -336,6 +338,12 @@ public:
 
     void run_invocation(const std::shared_ptr<session>& s, session::pending p, std::uint64_t gen);
 
+    // Sessions with an invocation in flight (network thread only). A session stays alive while
+    // listed: the running job holds a shared_ptr until on_invocation_done unlists it.
+    void track_inflight(session* s) { inflight_.insert(s); }
+
+    void untrack_inflight(session* s) { inflight_.erase(s); }
+
     asio::io_context& ioc() noexcept { return ioc_; }
 
     const options& opts() const noexcept { return opts_; }
@@ -365,6 +373,31 @@ private:
         } catch (...) {
             gw_log_.error("gateway task failed");
         }
+    }
+
+    // Enforces the integration timeout for every in-flight invocation, at a granularity of a
+    // tenth of the timeout (5 ms to 1 s).
+    void arm_sweep() {
+        const auto period = std::chrono::milliseconds{
+            std::clamp<std::int64_t>(opts_.integration_timeout_ms / 10, 5, 1000)};
+        sweep_timer_.expires_after(period);
+        sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec) {
+                return;
+            }
+            const auto now = std::chrono::steady_clock::now();
+            std::vector<session*> expired;
+            for (session* s : inflight_) {
+                if (s->inflight_deadline <= now) {
+                    expired.push_back(s);
+                }
+            }
+            for (session* s : expired) {
+                inflight_.erase(s);
+                s->on_integration_timeout();
+            }
+            arm_sweep();
+        });
     }
 
     asio::awaitable<void> accept_loop();
@@ -405,7 +438,9 @@ private:
 
     std::mutex registry_mutex_;
     std::unordered_map<std::string, std::shared_ptr<session>> registry_;
-    std::unordered_set<session*> live_;  // network thread only: every session not yet finalized
+    std::unordered_set<session*> live_;      // network thread only: every session not yet finalized
+    std::unordered_set<session*> inflight_;  // network thread only
+    asio::steady_timer sweep_timer_{ioc_};
 
     std::vector<char> read_buf_ = std::vector<char>(64 * 1024);
 
@@ -423,8 +458,7 @@ session::session(gateway_impl& g, tcp::socket sock)
       socket(std::move(sock)),
       reader(detail::reader_limits{protocol::max_frame_bytes, protocol::max_message_bytes, true}),
       wake(gw.ioc()),
-      life_timer(gw.ioc()),
-      inflight_timer(gw.ioc()) {}
+      life_timer(gw.ioc()) {}
 
 void session::enqueue_frame(std::string frame) {
     if (finalized) {
@@ -507,36 +541,34 @@ void session::pump() {
     inflight = true;
     inflight_is_message = !p.disconnect;
     const std::uint64_t gen = ++generation;
-    inflight_timer.expires_after(std::chrono::milliseconds{gw.opts().integration_timeout_ms});
-    inflight_timer.async_wait(
-        [self = shared_from_this(), gen](const boost::system::error_code& ec) {
-            if (ec || self->generation != gen || !self->inflight) {
-                return;
-            }
-            // Integration timeout: answered like a failed invocation; a late result is dropped.
-            self->gw.invocation_errors_.fetch_add(1);
-            self->gw.log().warn(fmt::format("integration timed out after {} ms on connection {}",
-                                            self->gw.opts().integration_timeout_ms,
-                                            self->facts->connection_id));
-            ++self->generation;
-            self->inflight = false;
-            if (self->inflight_is_message) {
-                self->send_text(
-                    protocol::internal_error_frame(self->facts->connection_id, self->gw.next_id()));
-            }
-            self->pump();
-        });
+    // The integration timeout is enforced by the gateway's sweep (no timer per message).
+    inflight_deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds{gw.opts().integration_timeout_ms};
+    gw.track_inflight(this);
     gw.post_job([self = shared_from_this(), p = std::move(p), gen]() mutable {
         self->gw.run_invocation(self, std::move(p), gen);
     });
 }
 
+void session::on_integration_timeout() {
+    // Answered like a failed invocation; the late result is dropped when it arrives.
+    gw.invocation_errors_.fetch_add(1);
+    gw.log().warn(fmt::format("integration timed out after {} ms on connection {}",
+                              gw.opts().integration_timeout_ms, facts->connection_id));
+    ++generation;
+    inflight = false;
+    if (inflight_is_message) {
+        send_text(protocol::internal_error_frame(facts->connection_id, gw.next_id()));
+    }
+    pump();
+}
+
 void session::on_invocation_done(std::uint64_t gen, invocation_outcome outcome) {
     if (gen != generation || !inflight) {
-        return;  // timed out earlier; AWS has already answered
+        return;  // timed out earlier; API Gateway has already answered
     }
     inflight = false;
-    inflight_timer.cancel();
+    gw.untrack_inflight(this);
     if (!outcome.frame.empty()) {
         send_text(outcome.frame);
     }
@@ -1323,6 +1355,7 @@ void gateway_impl::stop() {
             boost::system::error_code ignored;
             acceptor_.close(ignored);
             signals_.cancel(ignored);
+            sweep_timer_.cancel();
             std::vector<session*> all(live_.begin(), live_.end());
             for (session* s : all) {
                 if (s->open) {

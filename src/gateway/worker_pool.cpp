@@ -2,7 +2,16 @@
 
 #include <chrono>
 
+#include <sched.h>
+
 namespace lift::gateway::detail {
+
+namespace {
+// How long an idle worker keeps looking for work (yielding the CPU) before it sleeps on the
+// condition variable. A message arriving within this window is picked up without a futex
+// wake-up on either side, which is most of the cost of handing a message to a worker.
+constexpr auto spin_window = std::chrono::microseconds{50};
+}  // namespace
 
 worker_pool::worker_pool(std::size_t max_threads)
     : max_threads_(max_threads == 0 ? 1 : max_threads) {}
@@ -17,31 +26,59 @@ bool worker_pool::post(std::function<void()> job) {
         return false;
     }
     jobs_.push_back(std::move(job));
-    if (idle_ >= jobs_.size()) {
+    queued_.store(jobs_.size(), std::memory_order_release);
+    // A spinning worker will find the job by itself.
+    if (spinning_.load(std::memory_order_acquire) >= jobs_.size()) {
+        return true;
+    }
+    if (idle_ > 0) {
         lock.unlock();
         cv_.notify_one();
         return true;
     }
     if (threads_.size() < max_threads_) {
         threads_.emplace_back([this] { run(); });
-        return true;
+        ++started_;
     }
-    lock.unlock();
-    cv_.notify_one();
     return true;
+}
+
+bool worker_pool::spin_for_work() {
+    spinning_.fetch_add(1, std::memory_order_acq_rel);
+    const auto until = std::chrono::steady_clock::now() + spin_window;
+    bool found = false;
+    while (!found && std::chrono::steady_clock::now() < until) {
+        if (queued_.load(std::memory_order_acquire) > 0 || stopping_flag_.load()) {
+            found = true;
+            break;
+        }
+        sched_yield();
+    }
+    // Decrement before taking the lock: post() then either sees no spinner and wakes a sleeper,
+    // or pushed the job before we look at the queue under the lock.
+    spinning_.fetch_sub(1, std::memory_order_acq_rel);
+    return found;
 }
 
 void worker_pool::run() {
     std::unique_lock lock{mutex_};
     for (;;) {
-        ++idle_;
-        cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-        --idle_;
+        if (jobs_.empty() && !stopping_) {
+            lock.unlock();
+            spin_for_work();
+            lock.lock();
+        }
+        if (jobs_.empty() && !stopping_) {
+            ++idle_;
+            cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+            --idle_;
+        }
         if (jobs_.empty()) {
             return;  // stopping and drained
         }
         auto job = std::move(jobs_.front());
         jobs_.pop_front();
+        queued_.store(jobs_.size(), std::memory_order_release);
         ++busy_;
         lock.unlock();
         job();
@@ -65,6 +102,7 @@ void worker_pool::shutdown() {
     {
         std::lock_guard lock{mutex_};
         stopping_ = true;
+        stopping_flag_.store(true);
         threads.swap(threads_);
     }
     cv_.notify_all();
@@ -81,7 +119,7 @@ void worker_pool::shutdown() {
 
 std::size_t worker_pool::threads_started() const {
     std::lock_guard lock{mutex_};
-    return threads_.size();
+    return started_;
 }
 
 }  // namespace lift::gateway::detail

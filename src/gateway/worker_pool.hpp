@@ -2,6 +2,7 @@
 // blocks. Threads start on demand up to a maximum (scale-out) and stay warm afterwards.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -40,6 +41,7 @@ public:
 
 private:
     void run();
+    bool spin_for_work();
 
     std::size_t max_threads_;
     mutable std::mutex mutex_;
@@ -47,7 +49,11 @@ private:
     std::condition_variable idle_cv_;
     std::deque<std::function<void()>> jobs_;
     std::vector<std::thread> threads_;
-    std::size_t idle_ = 0;
+    std::size_t idle_ = 0;  // threads asleep on cv_
+    std::size_t started_ = 0;
+    std::atomic<std::size_t> queued_{0};    // jobs_.size(), readable without the lock
+    std::atomic<std::size_t> spinning_{0};  // threads looking for work without sleeping
+    std::atomic<bool> stopping_flag_{false};
     std::size_t busy_ = 0;
     bool stopping_ = false;
 };
