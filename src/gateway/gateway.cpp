@@ -4,6 +4,7 @@
 // Gateway's limits and close codes can be reproduced exactly.
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -50,6 +51,7 @@
 #include "http_paths.hpp"
 #include "worker_pool.hpp"
 #include "ws_codec.hpp"
+#include <sys/socket.h>
 
 namespace lift::gateway {
 
@@ -145,11 +147,18 @@ public:
     std::shared_ptr<const connection_facts> facts;
     detail::ws_reader reader;
 
-    // Outbound frames; one write in flight (the writer coroutine).
+    // Outbound frames. Any thread may send: when nothing is queued and the writer is idle, the
+    // frame goes straight to the socket (non-blocking send) — a reply from a handler thread
+    // then does not wait for the network thread; otherwise it is queued for the writer
+    // coroutine (one async_write in flight). out_mutex guards the queue, the flags and the
+    // socket's file descriptor against close().
+    std::mutex out_mutex;
     std::deque<std::string> outq;
+    bool writer_busy = false;     // the writer owns a batch in flight
+    bool writer_waiting = false;  // the writer is parked on `wake`
+    bool out_closed = false;      // a close frame is queued or the socket is closed
     asio::steady_timer wake;
-    bool writer_running = false;
-    std::atomic<std::size_t> queued_bytes{0};
+    std::atomic<std::size_t> queued_bytes{0};  // bytes queued or in flight in the writer
     std::atomic<std::int64_t> last_active{0};
 
     // Lifecycle.
@@ -177,7 +186,8 @@ public:
     std::uint64_t generation = 0;
     std::chrono::steady_clock::time_point inflight_deadline{};
 
-    void enqueue_frame(std::string frame);
+    bool deliver(std::string frame);
+    void queue_close_frame(std::string frame);
     void send_text(std::string_view payload);
     void begin_close(std::uint16_t wire_code,
                      std::string_view wire_reason,
@@ -460,11 +470,46 @@ session::session(gateway_impl& g, tcp::socket sock)
       wake(gw.ioc()),
       life_timer(gw.ioc()) {}
 
-void session::enqueue_frame(std::string frame) {
-    if (finalized) {
+// Sends a frame from any thread; false when the connection takes no more output.
+bool session::deliver(std::string frame) {
+    std::unique_lock lock{out_mutex};
+    if (out_closed) {
+        return false;
+    }
+    if (!writer_busy && outq.empty()) {
+        const auto n =
+            ::send(socket.native_handle(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n == static_cast<ssize_t>(frame.size())) {
+            return true;
+        }
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                return true;  // the connection is failing; the reader reports it
+            }
+        } else {
+            frame.erase(0, static_cast<std::size_t>(n));
+        }
+    }
+    queued_bytes.fetch_add(frame.size());
+    outq.push_back(std::move(frame));
+    if (writer_waiting) {
+        writer_waiting = false;
+        lock.unlock();
+        asio::post(gw.ioc(), [self = shared_from_this()] { self->wake.cancel(); });
+    }
+    return true;
+}
+
+// Queues the final frame (network thread): nothing is sent after it.
+void session::queue_close_frame(std::string frame) {
+    std::lock_guard lock{out_mutex};
+    if (out_closed) {
         return;
     }
+    out_closed = true;
+    queued_bytes.fetch_add(frame.size());
     outq.push_back(std::move(frame));
+    writer_waiting = false;
     wake.cancel();
 }
 
@@ -472,11 +517,10 @@ void session::send_text(std::string_view payload) {
     if (!open) {
         return;
     }
-    auto frame = detail::encode_text(payload, protocol::max_frame_bytes);
-    queued_bytes.fetch_add(frame.size());
     last_active.store(now_ms());
-    gw.messages_out_.fetch_add(1, std::memory_order_relaxed);
-    enqueue_frame(std::move(frame));
+    if (deliver(detail::encode_text(payload, protocol::max_frame_bytes))) {
+        gw.messages_out_.fetch_add(1, std::memory_order_relaxed);
+    }
 }
 
 void session::begin_close(std::uint16_t wire_code,
@@ -492,7 +536,7 @@ void session::begin_close(std::uint16_t wire_code,
     disconnect_reason.assign(disc_reason);
     gw.unregister(facts->connection_id);
     close_after_write = true;
-    enqueue_frame(detail::encode_close(wire_code, wire_reason));
+    queue_close_frame(detail::encode_close(wire_code, wire_reason));
     // Bound the closing handshake: the peer has a moment to answer, then the socket goes.
     life_timer.expires_after(1000ms);
     life_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
@@ -512,12 +556,16 @@ void session::finalize(std::uint16_t code, std::string_view reason) {
     }
     open = false;
     closing = true;
-    boost::system::error_code ignored;
-    socket.shutdown(tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
+    {
+        std::lock_guard lock{out_mutex};
+        out_closed = true;
+        outq.clear();
+        boost::system::error_code ignored;
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+    }
     life_timer.cancel();
     wake.cancel();
-    outq.clear();
     if (counted) {
         gw.closed_.fetch_add(1);
     }
@@ -630,7 +678,7 @@ void session::process(const char* data, std::size_t size) {
                 break;  // not produced: binary frames are rejected by the reader limits
             case detail::ws_event_kind::ping:
                 if (!closing) {
-                    enqueue_frame(detail::encode_pong(ev.payload));
+                    (void)deliver(detail::encode_pong(ev.payload));
                 }
                 break;
             case detail::ws_event_kind::pong:
@@ -656,7 +704,7 @@ void session::process(const char* data, std::size_t size) {
                 } else {
                     frame = detail::encode_close(code, "");
                 }
-                enqueue_frame(std::move(frame));
+                queue_close_frame(std::move(frame));
                 return;
             }
             case detail::ws_event_kind::failure:
@@ -717,19 +765,24 @@ asio::awaitable<void> session::writer() {
         if (finalized) {
             co_return;
         }
-        if (outq.empty()) {
+        batch.clear();
+        buffers.clear();
+        {
+            std::lock_guard lock{out_mutex};
+            while (!outq.empty() && batch.size() < 64) {
+                batch.push_back(std::move(outq.front()));
+                outq.pop_front();
+            }
+            writer_busy = !batch.empty();
+            writer_waiting = batch.empty();
+        }
+        if (batch.empty()) {
             wake.expires_at(asio::steady_timer::time_point::max());
             auto [ec] = co_await wake.async_wait(use_nothrow);
             (void)ec;
             continue;
         }
-        batch.clear();
-        buffers.clear();
         std::size_t bytes = 0;
-        while (!outq.empty() && batch.size() < 64) {
-            batch.push_back(std::move(outq.front()));
-            outq.pop_front();
-        }
         for (const auto& b : batch) {
             buffers.emplace_back(asio::buffer(b));
             bytes += b.size();
@@ -742,7 +795,12 @@ asio::awaitable<void> session::writer() {
                      closing ? std::string_view{disconnect_reason} : std::string_view{});
             co_return;
         }
-        if (close_after_write && outq.empty() && closing) {
+        bool close_is_out = false;
+        {
+            std::lock_guard lock{out_mutex};
+            close_is_out = out_closed && outq.empty();
+        }
+        if (close_after_write && closing && close_is_out) {
             // Our close frame (or the echo of the peer's) is out: half-close and let the
             // reader see the peer's EOF or close frame, bounded by the closing timer.
             close_after_write = false;
@@ -1288,25 +1346,17 @@ result<void> local_connection_api::post_to_connection(std::string_view id, std::
     if (!s) {
         return fail(errc::gone, fmt::format("connection {} is gone", id));
     }
-    const std::size_t framed = data.size() + 10 * (data.size() / protocol::max_frame_bytes + 1);
-    const std::size_t before = s->queued_bytes.fetch_add(framed);
-    if (before + framed > gw_.opts().outbound_queue_limit && before > 0) {
-        s->queued_bytes.fetch_sub(framed);
+    auto frame = detail::encode_text(data, protocol::max_frame_bytes);
+    const std::size_t queued = s->queued_bytes.load();
+    if (queued > 0 && queued + frame.size() > gw_.opts().outbound_queue_limit) {
         return fail(errc::limit_exceeded,
                     fmt::format("outbound queue of connection {} is full", id));
     }
     s->last_active.store(now_ms());
-    asio::post(gw_.ioc(),
-               [s, frame = detail::encode_text(data, protocol::max_frame_bytes), framed]() mutable {
-                   // Account the exact encoded size instead of the estimate.
-                   s->queued_bytes.fetch_sub(framed);
-                   if (!s->open) {
-                       return;
-                   }
-                   s->queued_bytes.fetch_add(frame.size());
-                   s->gw.messages_out_.fetch_add(1, std::memory_order_relaxed);
-                   s->enqueue_frame(std::move(frame));
-               });
+    if (!s->deliver(std::move(frame))) {
+        return fail(errc::gone, fmt::format("connection {} is gone", id));
+    }
+    gw_.messages_out_.fetch_add(1, std::memory_order_relaxed);
     return {};
 }
 
