@@ -80,4 +80,12 @@ const std::string* websocket_event::header(std::string_view name) const noexcept
     return nullptr;
 }
 
+multi_string_map to_multi_value(const string_map& single) {
+    multi_string_map multi;
+    for (const auto& [name, value] : single) {
+        multi.emplace(name, std::vector<std::string>{value});
+    }
+    return multi;
+}
+
 }  // namespace lift

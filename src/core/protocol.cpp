@@ -25,6 +25,13 @@ std::string error_frame(std::string_view message,
 
 }  // namespace
 
+string_map disconnect_headers(std::string_view domain) {
+    return string_map{{"Host", std::string{domain}},
+                      {"x-api-key", ""},
+                      {"X-Forwarded-For", ""},
+                      {"x-restapi", ""}};
+}
+
 std::string forbidden_frame(std::string_view connection_id, std::string_view request_id) {
     return error_frame("Forbidden", connection_id, request_id);
 }

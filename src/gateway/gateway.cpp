@@ -842,14 +842,8 @@ void gateway_impl::run_invocation(const std::shared_ptr<session>& s,
         rc.disconnect_status_code = s->disconnect_code;
         rc.disconnect_reason = s->disconnect_reason;
         // API Gateway's fixed $disconnect header set.
-        string_map headers{
-            {"Host", f.domain_name}, {"x-api-key", ""}, {"X-Forwarded-For", ""}, {"x-restapi", ""}};
-        multi_string_map multi;
-        for (const auto& [k, v] : headers) {
-            multi[k] = {v};
-        }
-        ev.headers = std::move(headers);
-        ev.multi_value_headers = std::move(multi);
+        ev.headers = protocol::disconnect_headers(f.domain_name);
+        ev.multi_value_headers = to_multi_value(*ev.headers);
         context ctx{ev, services_, p.received_ms + opts_.integration_timeout_ms};
         invocations_.fetch_add(1, std::memory_order_relaxed);
         auto r = app_.handle(ctx);

@@ -205,6 +205,38 @@ inline std::optional<http_reply> http_request(std::uint16_t port,
     return read_http_reply(c);
 }
 
+/// Encodes one client frame: any opcode, FIN, RSV bits and masking, so tests can also build
+/// frames a correct client never sends.
+inline std::string client_frame(std::uint8_t opcode,
+                                std::string_view payload,
+                                bool fin = true,
+                                bool mask = true,
+                                unsigned char rsv = 0) {
+    std::string f;
+    f += static_cast<char>((fin ? 0x80 : 0) | rsv | opcode);
+    const unsigned char m = mask ? 0x80 : 0;
+    if (payload.size() < 126) {
+        f += static_cast<char>(m | payload.size());
+    } else if (payload.size() <= 0xFFFF) {
+        f += static_cast<char>(m | 126);
+        f += static_cast<char>(payload.size() >> 8);
+        f += static_cast<char>(payload.size() & 0xFF);
+    } else {
+        f += static_cast<char>(m | 127);
+        for (int i = 7; i >= 0; --i) {
+            f += static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> (8 * i)) & 0xFF);
+        }
+    }
+    const unsigned char key[4] = {0xA1, 0xB2, 0xC3, 0xD4};
+    if (mask) {
+        f.append(reinterpret_cast<const char*>(key), 4);
+    }
+    for (std::size_t i = 0; i < payload.size(); ++i) {
+        f += mask ? static_cast<char>(payload[i] ^ key[i & 3]) : payload[i];
+    }
+    return f;
+}
+
 /// A frame as received from the server.
 struct frame {
     bool fin = true;
@@ -255,34 +287,7 @@ public:
                     std::string_view payload,
                     bool fin = true,
                     bool mask = true) {
-        std::string f;
-        f += static_cast<char>((fin ? 0x80 : 0) | opcode);
-        const unsigned char m = mask ? 0x80 : 0;
-        if (payload.size() < 126) {
-            f += static_cast<char>(m | payload.size());
-        } else if (payload.size() <= 0xFFFF) {
-            f += static_cast<char>(m | 126);
-            f += static_cast<char>(payload.size() >> 8);
-            f += static_cast<char>(payload.size() & 0xFF);
-        } else {
-            f += static_cast<char>(m | 127);
-            for (int i = 7; i >= 0; --i) {
-                f += static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> (8 * i)) &
-                                       0xFF);
-            }
-        }
-        const unsigned char key[4] = {0x12, 0x34, 0x56, 0x78};
-        if (mask) {
-            f.append(reinterpret_cast<const char*>(key), 4);
-        }
-        const auto start = f.size();
-        f.append(payload);
-        if (mask) {
-            for (std::size_t i = start; i < f.size(); ++i) {
-                f[i] = static_cast<char>(f[i] ^ key[(i - start) & 3]);
-            }
-        }
-        return conn_.write_all(f);
+        return conn_.write_all(client_frame(opcode, payload, fin, mask));
     }
 
     bool send_text(std::string_view text) { return send_frame(0x1, text); }

@@ -8,6 +8,7 @@
 #include <lift/core/event.hpp>
 #include <lift/core/ids.hpp>
 #include <lift/core/json.hpp>
+#include <lift/core/protocol.hpp>
 
 #include "commands.hpp"
 
@@ -60,12 +61,8 @@ int print_event(const event_args& a) {
         if (!a.user_agent.empty()) {
             h["User-Agent"] = a.user_agent;
         }
-        multi_string_map mh;
-        for (const auto& [k, v] : h) {
-            mh[k] = {v};
-        }
+        ev.multi_value_headers = to_multi_value(h);
         ev.headers = std::move(h);
-        ev.multi_value_headers = std::move(mh);
         if (!a.query.empty()) {
             string_map q;
             multi_string_map mq;
@@ -84,13 +81,8 @@ int print_event(const event_args& a) {
         rc.type = event_type::disconnect;
         rc.disconnect_status_code = a.status;
         rc.disconnect_reason = a.reason;
-        ev.headers = string_map{
-            {"Host", a.domain}, {"x-api-key", ""}, {"X-Forwarded-For", ""}, {"x-restapi", ""}};
-        multi_string_map mh;
-        for (const auto& [k, v] : *ev.headers) {
-            mh[k] = {v};
-        }
-        ev.multi_value_headers = std::move(mh);
+        ev.headers = protocol::disconnect_headers(a.domain);
+        ev.multi_value_headers = to_multi_value(*ev.headers);
     } else {
         rc.route_key = a.route_key.empty() ? "$default" : a.route_key;
         rc.type = event_type::message;

@@ -34,6 +34,10 @@ using string_map = std::map<std::string, std::string>;
 /// Multi-value header or query map (`multiValueHeaders`, `multiValueQueryStringParameters`).
 using multi_string_map = std::map<std::string, std::vector<std::string>>;
 
+/// The multi-value form of a single-value map (each value becomes a one-element list), as
+/// API Gateway fills `multiValueHeaders` next to `headers`.
+multi_string_map to_multi_value(const string_map& single);
+
 /// Case-insensitive header lookup in a `string_map`; nullptr when absent.
 const std::string* find_header(const string_map& headers, std::string_view name) noexcept;
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include <lift/core/event.hpp>
+
 namespace lift::protocol {
 
 inline constexpr std::size_t max_frame_bytes = 32 * 1024;       ///< larger frame → close 1009
@@ -41,5 +43,9 @@ std::string forbidden_frame(std::string_view connection_id, std::string_view req
 
 /// `{"message": "Internal server error", "connectionId":"<cid>", "requestId":"<rid>"}`.
 std::string internal_error_frame(std::string_view connection_id, std::string_view request_id);
+
+/// API Gateway's fixed `$disconnect` header set:
+/// `{"Host": domain, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}`.
+string_map disconnect_headers(std::string_view domain);
 
 }  // namespace lift::protocol

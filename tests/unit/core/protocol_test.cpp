@@ -29,4 +29,18 @@ TEST(protocol, limits_match_aws) {
     EXPECT_EQ(lift::protocol::max_lifetime_seconds, 7200);
 }
 
+TEST(protocol, disconnect_headers_are_the_fixed_aws_set) {
+    const auto h =
+        lift::protocol::disconnect_headers("abc123defg.execute-api.us-east-1.amazonaws.com");
+    ASSERT_EQ(h.size(), 4u);
+    EXPECT_EQ(h.at("Host"), "abc123defg.execute-api.us-east-1.amazonaws.com");
+    EXPECT_EQ(h.at("x-api-key"), "");
+    EXPECT_EQ(h.at("X-Forwarded-For"), "");
+    EXPECT_EQ(h.at("x-restapi"), "");
+    const auto multi = lift::to_multi_value(h);
+    ASSERT_EQ(multi.size(), 4u);
+    EXPECT_EQ(multi.at("Host"), (std::vector<std::string>{h.at("Host")}));
+    EXPECT_EQ(multi.at("x-restapi"), (std::vector<std::string>{""}));
+}
+
 }  // namespace

@@ -5,40 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include "ws_test_client.hpp"
+
 namespace {
 
 using namespace lift::gateway::detail;
-
-// A masked client frame.
-std::string client_frame(std::uint8_t opcode,
-                         std::string_view payload,
-                         bool fin = true,
-                         bool mask = true,
-                         unsigned char rsv = 0) {
-    std::string f;
-    f += static_cast<char>((fin ? 0x80 : 0) | rsv | opcode);
-    const unsigned char m = mask ? 0x80 : 0;
-    if (payload.size() < 126) {
-        f += static_cast<char>(m | payload.size());
-    } else if (payload.size() <= 0xFFFF) {
-        f += static_cast<char>(m | 126);
-        f += static_cast<char>(payload.size() >> 8);
-        f += static_cast<char>(payload.size() & 0xFF);
-    } else {
-        f += static_cast<char>(m | 127);
-        for (int i = 7; i >= 0; --i) {
-            f += static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> (8 * i)) & 0xFF);
-        }
-    }
-    const unsigned char key[4] = {0xA1, 0xB2, 0xC3, 0xD4};
-    if (mask) {
-        f.append(reinterpret_cast<const char*>(key), 4);
-    }
-    for (std::size_t i = 0; i < payload.size(); ++i) {
-        f += mask ? static_cast<char>(payload[i] ^ key[i & 3]) : payload[i];
-    }
-    return f;
-}
+using lift::test::client_frame;
 
 // Feeds everything (in chunks of `chunk` bytes) and collects the events.
 std::vector<ws_event> feed(ws_reader& r, const std::string& bytes, std::size_t chunk = 0) {
