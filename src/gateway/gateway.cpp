@@ -667,6 +667,15 @@ void session::process(const char* data, std::size_t size) {
                 const std::int64_t now = now_ms();
                 last_active.store(now);
                 gw.messages_in_.fetch_add(1, std::memory_order_relaxed);
+                if (queue.size() >= gw.opts().max_pending_messages) {
+                    gw.invocation_errors_.fetch_add(1);
+                    gw.log().warn(
+                        fmt::format("connection {}: {} messages waiting; answered as "
+                                    "throttled",
+                                    facts->connection_id, queue.size()));
+                    send_text(protocol::internal_error_frame(facts->connection_id, gw.next_id()));
+                    break;
+                }
                 pending p;
                 p.body = std::move(ev.payload);
                 p.received_ms = now;

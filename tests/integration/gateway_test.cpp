@@ -482,6 +482,36 @@ TEST_F(gateway_test, limits_close_with_aws_codes_and_others_keep_working) {
     EXPECT_EQ(big->size(), 128u * 1024u);
 }
 
+TEST_F(gateway_test, a_flood_beyond_the_pending_limit_is_answered_as_throttled) {
+    lift::gateway::options o;
+    o.max_pending_messages = 5;
+    o.integration_timeout_ms = 5000;
+    std::atomic<bool> release{false};
+    app_.on("hold", [&release](lift::context& ctx) {
+        for (int i = 0; i < 500 && !release.load(); ++i) {
+            std::this_thread::sleep_for(10ms);
+        }
+        return ctx.send("held");
+    });
+    start(o);
+    ws_client c{port_, "/dev"};
+    ASSERT_TRUE(c.open());
+    c.send_text(R"({"action":"hold"})");  // in flight
+    for (int i = 0; i < 8; ++i) {         // 5 wait, 3 are refused
+        c.send_text("m" + std::to_string(i));
+    }
+    for (int i = 0; i < 3; ++i) {
+        auto f = c.read_text();
+        ASSERT_TRUE(f);
+        EXPECT_NE(f->find("Internal server error"), std::string::npos) << *f;
+    }
+    release = true;
+    EXPECT_EQ(c.read_text(), "held");
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(c.read_text(), "m" + std::to_string(i));
+    }
+}
+
 TEST_F(gateway_test, ping_is_answered_with_pong) {
     start();
     ws_client c{port_, "/dev"};

@@ -43,8 +43,12 @@ struct options {
     std::map<std::string, static_file> static_files;  ///< in-memory files by path ("/" = index)
     std::size_t outbound_queue_limit = 1024 * 1024;   ///< bytes queued per client before 429
     std::size_t max_connections = 20000;              ///< further handshakes get 503
-    std::string region = "us-east-1";                 ///< used in ids and ARNs
-    log_level level = log_level::info;                ///< gateway log level (stderr)
+    /// Messages of one connection waiting for their turn (they run one at a time). Past this a
+    /// message is answered like a throttled invocation (the "Internal server error" frame), so
+    /// a client flooding a slow route cannot grow the gateway's memory without bound.
+    std::size_t max_pending_messages = 1000;
+    std::string region = "us-east-1";   ///< used in ids and ARNs
+    log_level level = log_level::info;  ///< gateway log level (stderr)
 };
 
 /// Counters since start. Values are a consistent-enough snapshot for display and tests.
