@@ -6,6 +6,7 @@
 #include <utility>
 
 #include <lift/aws/config.hpp>
+#include <lift/core/ascii.hpp>
 
 namespace lift::aws {
 
@@ -56,13 +57,7 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-std::string to_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
+using ascii::lower;
 
 // Drops an inline comment: `#` or `;` preceded by whitespace (as the AWS SDKs do), so values
 // such as secrets containing those characters without a space stay intact.
@@ -112,7 +107,7 @@ std::optional<ini_file> read_ini(const std::string& path) {
         if (current == nullptr || eq == std::string_view::npos) {
             continue;
         }
-        const std::string key = to_lower(trim(text.substr(0, eq)));
+        const std::string key = lower(trim(text.substr(0, eq)));
         const std::string_view value = trim(strip_inline_comment(trim(text.substr(eq + 1))));
         if (key.empty()) {
             continue;
@@ -270,7 +265,7 @@ std::optional<std::string> resolve_region(const environment& env) {
 std::optional<std::string> resolve_endpoint(const environment& env,
                                             std::string_view service_env_suffix) {
     if (const auto ignore = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-        ignore && to_lower(trim(*ignore)) == "true") {
+        ignore && lower(trim(*ignore)) == "true") {
         return std::nullopt;
     }
     if (!service_env_suffix.empty()) {

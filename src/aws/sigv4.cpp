@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include <lift/aws/sigv4.hpp>
+#include <lift/core/ascii.hpp>
 
 namespace lift::aws {
 
@@ -76,17 +77,7 @@ bool is_token_char(unsigned char c) {
     return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
-char to_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        c = to_lower(c);
-    }
-    return out;
-}
+using ascii::lower;
 
 constexpr std::string_view hex_upper = "0123456789ABCDEF";
 constexpr std::string_view hex_lower = "0123456789abcdef";
@@ -107,18 +98,7 @@ void uri_encode(std::string_view in, bool keep_slash, std::string& out) {
     out.append(in.substr(run));
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
+using ascii::hex_value;
 
 // Decodes %XX escapes ('+' stays literal). Fails on a malformed escape.
 result<std::string> percent_decode(std::string_view in) {

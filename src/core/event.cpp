@@ -1,27 +1,9 @@
+#include <lift/core/ascii.hpp>
 #include <lift/core/event.hpp>
 
 namespace lift {
 
-namespace {
-
-// ASCII-only case folding: header names are tokens, and std::tolower depends on the locale.
-constexpr char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-}  // namespace
+using ascii::iequals;
 
 std::string_view to_string(event_type t) noexcept {
     switch (t) {

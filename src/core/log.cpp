@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <lift/core/ascii.hpp>
 #include <lift/core/ids.hpp>
 #include <lift/core/log.hpp>
 
@@ -11,21 +12,7 @@ namespace lift {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view lower) noexcept {
-    if (a.size() != lower.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char c = a[i];
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-        if (c != lower[i]) {
-            return false;
-        }
-    }
-    return true;
-}
+using ascii::iequals;
 
 std::string_view trim(std::string_view s) noexcept {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {

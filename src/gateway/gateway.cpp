@@ -42,6 +42,7 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <lift/core/ascii.hpp>
 #include <lift/core/context.hpp>
 #include <lift/core/ids.hpp>
 #include <lift/core/json.hpp>
@@ -72,19 +73,7 @@ std::int64_t now_ms() {
         .count();
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto x = static_cast<unsigned char>(a[i]);
-        const auto y = static_cast<unsigned char>(b[i]);
-        if (std::tolower(x) != std::tolower(y)) {
-            return false;
-        }
-    }
-    return true;
-}
+using ascii::iequals;
 
 // True when the comma-separated header value holds `token` (case-insensitive).
 bool has_token(std::string_view value, std::string_view token) {
