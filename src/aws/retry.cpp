@@ -2,6 +2,7 @@
 #include <array>
 #include <thread>
 
+#include <lift/aws/error.hpp>
 #include <lift/aws/retry.hpp>
 
 namespace lift::aws {
@@ -74,7 +75,7 @@ retry_kind classify(const error& e) {
 }
 
 bool is_timeout_error(const error& e) {
-    return e.code == errc::timeout;
+    return e.code == lift::errc::timeout || e.code == lift::aws::errc::timeout;
 }
 
 retry_policy::retry_policy() : retry_policy(retry_options{}) {}
