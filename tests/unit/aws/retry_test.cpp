@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -296,3 +298,81 @@ TEST(retry_policy, acquire_and_record_directly) {
 }
 
 }  // namespace
+
+namespace {
+
+// Runs 10,000 calls through `run_with_retries` that fail twice (throttled) and then succeed, and
+// returns the delays the driver chose before retry 1 and before retry 2.
+std::vector<std::vector<milliseconds>> sample_delays(retry_policy& policy) {
+    lift::test::fake_clock clock;
+    recording_sleeper sleeper(clock);
+    std::vector<std::vector<milliseconds>> by_retry(2);
+    for (int i = 0; i < 10'000; ++i) {
+        sleeper.sleeps.clear();
+        const auto r = lift::aws::run_with_retries(
+            policy, clock.now_ms() + 60'000, clock, sleeper, [](int n) -> lift::result<int> {
+                if (n < 3) {
+                    return lift::fail(lift::errc::limit_exceeded, "throttled");
+                }
+                return n;
+            });
+        EXPECT_TRUE(r);
+        EXPECT_EQ(sleeper.sleeps.size(), 2U);
+        if (sleeper.sleeps.size() == 2) {
+            by_retry[0].push_back(sleeper.sleeps[0]);
+            by_retry[1].push_back(sleeper.sleeps[1]);
+        }
+    }
+    return by_retry;
+}
+
+}  // namespace
+
+// Full jitter means the delay before retry n is uniform on [0, min(cap, base * 2^(n-1))).
+// Over 10,000 samples per retry, the mean and every tenth of the range must be within 10% of
+// that distribution (a seeded source, so the check is exact and cannot flake).
+TEST(retry_driver, backoff_matches_full_jitter_over_10000_samples) {
+    std::mt19937_64 engine(20261127);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    retry_options options;
+    options.initial_quota = 1'000'000;  // botocore returns only the last retry's cost: 5 per call
+    retry_policy policy(options, [&] { return unit(engine); });
+    const auto samples = sample_delays(policy);
+    for (std::size_t retry = 0; retry < samples.size(); ++retry) {
+        const auto& delays = samples[retry];
+        ASSERT_EQ(delays.size(), 10'000U);
+        const double ceiling = static_cast<double>(policy.max_delay(int(retry) + 1).count());
+        std::vector<int> buckets(10, 0);
+        double sum = 0;
+        for (const auto d : delays) {
+            ASSERT_GE(d.count(), 0);
+            ASSERT_LT(static_cast<double>(d.count()), ceiling);
+            sum += static_cast<double>(d.count());
+            ++buckets[std::min<std::size_t>(9, std::size_t(double(d.count()) * 10 / ceiling))];
+        }
+        // Whole milliseconds: a uniform draw on [0, ceiling) truncates to mean (ceiling - 1) / 2.
+        const double expected_mean = (ceiling - 1) / 2;
+        EXPECT_NEAR(sum / 10'000, expected_mean, expected_mean * 0.10) << "retry " << retry + 1;
+        for (int b = 0; b < 10; ++b) {
+            EXPECT_NEAR(buckets[std::size_t(b)], 1000, 100)
+                << "retry " << retry + 1 << " tenth " << b;
+        }
+    }
+    // Each call took 2 x 5 tokens and got the last 5 back.
+    EXPECT_EQ(policy.available_quota(), 1'000'000 - 10'000 * 5);
+}
+
+// The default source (std::random_device seeded) has the same mean; 10% is > 9 standard
+// deviations here, so this cannot flake.
+TEST(retry_driver, default_jitter_source_mean_over_10000_samples) {
+    retry_options options;
+    options.initial_quota = 1'000'000;
+    retry_policy policy(options);
+    const auto samples = sample_delays(policy);
+    ASSERT_EQ(samples[0].size(), 10'000U);
+    double sum = 0;
+    for (const auto d : samples[0]) {
+        sum += static_cast<double>(d.count());
+    }
+    EXPECT_NEAR(sum / 10'000, 24.5, 2.45);
+}
