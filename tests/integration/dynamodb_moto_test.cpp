@@ -21,7 +21,6 @@
 #include "child_process.hpp"
 
 // Designated initializers leave the other members at their defaults on purpose.
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 namespace {
 
