@@ -581,7 +581,7 @@ result<connection_table_report> create_connection_table(dynamodb_client& client,
         std::this_thread::sleep_for(interval);
     }
     if (auto diff = layout_difference(out.description, want); !diff.empty()) {
-        return fail(aws::errc::validation,
+        return fail(aws::errc::resource_in_use,
                     fmt::format("table {} exists but does not have the connection-store layout: {}",
                                 table, diff));
     }
@@ -593,7 +593,7 @@ result<connection_table_report> create_connection_table(dynamodb_client& client,
     }
     const bool on = ttl->status == "ENABLED" || ttl->status == "ENABLING";
     if (on && !ttl->attribute.empty() && ttl->attribute != connection_ttl_attribute) {
-        return fail(aws::errc::validation,
+        return fail(aws::errc::resource_in_use,
                     fmt::format("table {} has TTL on attribute {}, the store writes {}", table,
                                 ttl->attribute, connection_ttl_attribute));
     }

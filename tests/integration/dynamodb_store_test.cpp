@@ -130,7 +130,7 @@ TEST_F(dynamodb_store_test, existing_table_with_another_layout_is_rejected) {
     ASSERT_TRUE(made) << made.error().message;
     auto r = aws::create_connection_table(*c.ddb, table);
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, aws::errc::validation);
+    EXPECT_EQ(r.error().code, aws::errc::resource_in_use);
     EXPECT_NE(r.error().message.find("(pk, sk)"), std::string::npos) << r.error().message;
 }
 

@@ -152,6 +152,11 @@ class TableCommandDynaliteTest(unittest.TestCase):
         d = ddb(ep).describe_table(TableName="strict")["Table"]
         self.assertEqual({g["IndexName"] for g in d["GlobalSecondaryIndexes"]}, {"gsi1", "gsi2"})
 
+    def test_name_the_service_refuses_is_exit_2(self):
+        r = lift("table", "create", "--name", "T", "--endpoint", self.dynalite.endpoint)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("ValidationException", r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

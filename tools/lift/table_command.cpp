@@ -24,15 +24,16 @@ namespace {
 // Exit statuses (also in --help).
 constexpr int exit_ok = 0;
 constexpr int exit_failed = 1;    // the service or the network failed
-constexpr int exit_config = 2;    // credentials, region or endpoint missing or unusable
+constexpr int exit_config = 2;    // credentials, region, endpoint or name missing or unusable
 constexpr int exit_layout = 3;    // the table exists with another layout / TTL attribute
 constexpr int exit_timeout = 4;   // not ACTIVE within --wait
 constexpr int exit_no_table = 5;  // describe: no such table
 
 constexpr const char* exit_help =
     "Exit status: 0 done; 1 the service or network failed (the message names the AWS error);\n"
-    "2 credentials, region or endpoint missing or unusable; 3 the table exists with another\n"
-    "key schema, index layout or TTL attribute; 4 the table was not ACTIVE within --wait;\n"
+    "2 credentials, region, endpoint or table name missing or refused as invalid; 3 the table\n"
+    "exists with another"
+    " key schema, index layout or TTL attribute; 4 the table was not ACTIVE within --wait;\n"
     "5 (describe) no such table.\n"
     "Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN], else the shared\n"
     "files with AWS_PROFILE. Region: --region, else AWS_REGION/AWS_DEFAULT_REGION/profile\n"
@@ -105,8 +106,11 @@ std::optional<connection> connect(const table_args& a, const char* what, int& st
 }
 
 int status_for(const error& e) {
-    if (e.code == aws::errc::validation) {
+    if (e.code == aws::errc::resource_in_use) {
         return exit_layout;
+    }
+    if (e.code == aws::errc::validation) {
+        return exit_config;
     }
     if (e.code == lift::errc::timeout) {
         return exit_timeout;

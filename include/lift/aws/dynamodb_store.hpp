@@ -184,11 +184,12 @@ struct connection_table_report {
 /// ACTIVE (polling, bounded by `wait_timeout`), then enables TTL on `ttl` unless it already is.
 ///
 /// An existing table is not an error: `created` is false, its key schema and indexes are
-/// checked (mismatch → `aws::errc::validation` naming the difference), it is waited for, and
-/// TTL is made sure of all the same. Errors: the client's `aws::errc` codes;
-/// `lift::errc::timeout` when the table is not ACTIVE in time; `aws::errc::validation` when TTL
-/// is enabled on another attribute; with `require_ttl`, the endpoint's error for
-/// UpdateTimeToLive. Blocks the calling thread; thread-safe.
+/// checked (mismatch → `aws::errc::resource_in_use` naming the difference), it is waited for,
+/// and TTL is made sure of all the same. Errors: the client's `aws::errc` codes (e.g.
+/// `validation` for a name DynamoDB refuses); `lift::errc::timeout` when the table is not ACTIVE
+/// in time; `aws::errc::resource_in_use` when TTL is enabled on another attribute; with
+/// `require_ttl`, the endpoint's error for UpdateTimeToLive (`unknown_service_error` on
+/// endpoints that lack it). Blocks the calling thread; thread-safe.
 [[nodiscard]] result<connection_table_report> create_connection_table(
     dynamodb_client& client,
     const std::string& table,
