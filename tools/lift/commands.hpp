@@ -16,4 +16,7 @@ command add_event_command(CLI::App& parent);
 /// `lift route`: evaluates a route selection expression against a message body.
 command add_route_command(CLI::App& parent);
 
+/// `lift table create|describe`: the DynamoDB table of the connection store.
+command add_table_command(CLI::App& parent);
+
 }  // namespace lift::tool
