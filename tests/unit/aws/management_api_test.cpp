@@ -155,7 +155,7 @@ std::string header_of(const aws::http_request& r, std::string_view name) {
     return "<absent>";
 }
 
-struct fixture : ::testing::Test {
+struct management_client_test : ::testing::Test {
     fake_clock clock{vector_time_ms};
     recording_sleeper sleeper{clock};
     aws::retry_policy policy{aws::retry_options{}, [] {
@@ -193,7 +193,7 @@ TEST(management_helpers, label_encoding_like_botocore) {
     EXPECT_EQ(aws::encode_connection_id("a/b+c@d e"), "a%2Fb%2Bc%40d%20e");
 }
 
-TEST_F(fixture, post_matches_the_botocore_vector) {
+TEST_F(management_client_test, post_matches_the_botocore_vector) {
     // aws-reference §10.3 (a): the signature botocore put in Authorization for this request.
     auto api = client(config("https://dl7ptocha9.execute-api.ap-northeast-1.amazonaws.com/prod"));
     ASSERT_TRUE(api.post_to_connection("R1kmxc2VNjMCFIA=", "hello"));
@@ -213,7 +213,7 @@ TEST_F(fixture, post_matches_the_botocore_vector) {
     EXPECT_TRUE(gone_ids.empty());
 }
 
-TEST_F(fixture, delete_with_session_token_matches_the_botocore_vector) {
+TEST_F(management_client_test, delete_with_session_token_matches_the_botocore_vector) {
     // aws-reference §10.3 (b).
     auto c = config("https://dl7ptocha9.execute-api.ap-northeast-1.amazonaws.com/prod");
     c.credentials.session_token = "FQoGZXIvYXdzEXAMPLETOKEN";
@@ -231,7 +231,7 @@ TEST_F(fixture, delete_with_session_token_matches_the_botocore_vector) {
         << header_of(r, "Authorization");
 }
 
-TEST_F(fixture, local_endpoint_paths_and_ports) {
+TEST_F(management_client_test, local_endpoint_paths_and_ports) {
     auto api = client(config("http://127.0.0.1:4010/dev"));
     ASSERT_TRUE(api.post_to_connection("-Ab=", "x"));
     auto api2 = client(config("http://127.0.0.1:4010"));
@@ -244,7 +244,7 @@ TEST_F(fixture, local_endpoint_paths_and_ports) {
     EXPECT_FALSE(transport.endpoints[0].tls);
 }
 
-TEST_F(fixture, empty_id_is_rejected_without_a_request) {
+TEST_F(management_client_test, empty_id_is_rejected_without_a_request) {
     auto api = client(config());
     auto r = api.post_to_connection("", "x");
     ASSERT_FALSE(r);
@@ -254,7 +254,7 @@ TEST_F(fixture, empty_id_is_rejected_without_a_request) {
     EXPECT_TRUE(transport.requests.empty());
 }
 
-TEST_F(fixture, error_mapping) {
+TEST_F(management_client_test, error_mapping) {
     struct row {
         fake_transport::reply reply;
         boost::system::error_code expected;
@@ -300,7 +300,7 @@ TEST_F(fixture, error_mapping) {
     EXPECT_TRUE(sleeper.sleeps.empty());
 }
 
-TEST_F(fixture, error_message_carries_aws_message) {
+TEST_F(management_client_test, error_message_carries_aws_message) {
     auto api = client(config());
     transport.queue(aws_error(403, "ForbiddenException", R"({"message":"Forbidden"})"));
     auto r = api.get_connection("id1");
@@ -308,7 +308,7 @@ TEST_F(fixture, error_message_carries_aws_message) {
     EXPECT_EQ(r.error().message, "GetConnection id1: ForbiddenException (HTTP 403): Forbidden");
 }
 
-TEST_F(fixture, get_parses_connection_info) {
+TEST_F(management_client_test, get_parses_connection_info) {
     auto api = client(config());
     transport.queue(ok(200, R"({"connectedAt":"2022-10-26T19:57:25.104Z",)"
                             R"("identity":{"sourceIp":"192.0.2.7","userAgent":"curl/8"},)"
@@ -326,7 +326,7 @@ TEST_F(fixture, get_parses_connection_info) {
     EXPECT_EQ(r.body, "");
 }
 
-TEST_F(fixture, get_null_user_agent_and_offsets) {
+TEST_F(management_client_test, get_null_user_agent_and_offsets) {
     auto api = client(config());
     transport.queue(ok(200, R"({"connectedAt":"2022-10-26T21:57:25+02:00",)"
                             R"("identity":{"sourceIp":"::1","userAgent":null},)"
@@ -338,7 +338,7 @@ TEST_F(fixture, get_null_user_agent_and_offsets) {
     EXPECT_FALSE(info->user_agent.has_value());
 }
 
-TEST_F(fixture, get_malformed_bodies_are_bad_response) {
+TEST_F(management_client_test, get_malformed_bodies_are_bad_response) {
     const std::vector<std::string> bodies = {
         "",
         "not json",
@@ -364,7 +364,7 @@ TEST_F(fixture, get_malformed_bodies_are_bad_response) {
     }
 }
 
-TEST_F(fixture, retries_throttling_and_server_errors_then_succeeds) {
+TEST_F(management_client_test, retries_throttling_and_server_errors_then_succeeds) {
     auto api = client(config());
     transport.queue(aws_error(429, "LimitExceededException", R"({"message":"Limit Exceeded"})"));
     transport.queue(aws_error(500, "InternalServerErrorException"));
@@ -379,7 +379,7 @@ TEST_F(fixture, retries_throttling_and_server_errors_then_succeeds) {
     EXPECT_EQ(header_of(transport.requests[2], "X-Amz-Date"), "20240120T115500Z");
 }
 
-TEST_F(fixture, transport_errors_are_retried) {
+TEST_F(management_client_test, transport_errors_are_retried) {
     auto api = client(config());
     transport.queue(transport_failure());
     transport.queue(ok(200));
@@ -387,7 +387,7 @@ TEST_F(fixture, transport_errors_are_retried) {
     EXPECT_EQ(transport.requests.size(), 2u);
 }
 
-TEST_F(fixture, gives_up_after_max_attempts_with_typed_error) {
+TEST_F(management_client_test, gives_up_after_max_attempts_with_typed_error) {
     auto api = client(config());
     for (int i = 0; i < 5; ++i) {
         transport.queue(aws_error(429, "LimitExceededException"));
@@ -398,7 +398,7 @@ TEST_F(fixture, gives_up_after_max_attempts_with_typed_error) {
     EXPECT_EQ(transport.requests.size(), 3u);
 }
 
-TEST_F(fixture, gone_is_never_retried_and_hook_runs_once) {
+TEST_F(management_client_test, gone_is_never_retried_and_hook_runs_once) {
     auto api = client(config());
     transport.queue(aws_error(410, "GoneException"));
     auto r = api.post_to_connection("dead=", "x");
@@ -410,7 +410,7 @@ TEST_F(fixture, gone_is_never_retried_and_hook_runs_once) {
     EXPECT_EQ(gone_ids[0], "dead=");
 }
 
-TEST_F(fixture, budget_bounds_retries) {
+TEST_F(management_client_test, budget_bounds_retries) {
     auto c = config();
     c.call_budget = std::chrono::milliseconds{120};  // room for the 50 ms wait, not the 100 ms
     auto api = client(std::move(c));
@@ -423,7 +423,7 @@ TEST_F(fixture, budget_bounds_retries) {
     EXPECT_EQ(transport.requests.size(), 2u);
 }
 
-TEST_F(fixture, post_many_per_id_outcomes_in_order) {
+TEST_F(management_client_test, post_many_per_id_outcomes_in_order) {
     auto c = config();
     c.max_in_flight = 7;
     auto api = client(std::move(c));
@@ -464,7 +464,7 @@ TEST_F(fixture, post_many_per_id_outcomes_in_order) {
     EXPECT_EQ(gone_ids, (std::vector<std::string>{"b", "f"}));
 }
 
-TEST_F(fixture, post_many_gives_up_after_max_rounds_and_never_resends_gone) {
+TEST_F(management_client_test, post_many_gives_up_after_max_rounds_and_never_resends_gone) {
     auto api = client(config());
     for (int i = 0; i < 5; ++i) {
         transport.queue_for("/t", aws_error(429, "LimitExceededException"));
@@ -488,7 +488,7 @@ TEST_F(fixture, post_many_gives_up_after_max_rounds_and_never_resends_gone) {
     EXPECT_EQ(gone_ids, (std::vector<std::string>{"g"}));
 }
 
-TEST_F(fixture, post_many_hook_prunes_store) {
+TEST_F(management_client_test, post_many_hook_prunes_store) {
     lift::memory_store store;
     ASSERT_TRUE(store.save(record("live")));
     ASSERT_TRUE(store.save(record("dead=")));
@@ -504,7 +504,7 @@ TEST_F(fixture, post_many_hook_prunes_store) {
     EXPECT_FALSE(store.get("dead=").value().has_value());
 }
 
-TEST_F(fixture, post_many_empty_list_sends_nothing) {
+TEST_F(management_client_test, post_many_empty_list_sends_nothing) {
     auto api = client(config());
     auto results = api.post_many({}, "x");
     EXPECT_TRUE(results.empty());
