@@ -185,20 +185,33 @@ result<lift::connection_info> parse_connection_info(std::string_view id, std::st
         return bad("not a JSON object");
     }
     const auto& obj = v.as_object();
+    // ISO 8601 text as AWS sends it; epoch seconds as a JSON number are accepted too, as
+    // botocore does (moto_server sends those).
     auto time_of = [&](const char* key) -> std::optional<std::int64_t> {
         const auto* t = obj.if_contains(key);
-        if (t == nullptr || !t->is_string()) {
+        if (t == nullptr) {
             return std::nullopt;
         }
-        return parse_iso8601_ms(t->as_string());
+        if (t->is_string()) {
+            return parse_iso8601_ms(t->as_string());
+        }
+        if (t->is_number()) {
+            boost::system::error_code nec;
+            const double seconds = t->to_number<double>(nec);
+            if (nec || !(seconds >= 0.0 && seconds < 253402300800.0)) {
+                return std::nullopt;
+            }
+            return static_cast<std::int64_t>(seconds * 1000.0);
+        }
+        return std::nullopt;
     };
     const auto connected = time_of("connectedAt");
     if (!connected) {
-        return bad("connectedAt missing or not an ISO 8601 time");
+        return bad("connectedAt missing or not a time");
     }
     const auto last_active = time_of("lastActiveAt");
     if (!last_active) {
-        return bad("lastActiveAt missing or not an ISO 8601 time");
+        return bad("lastActiveAt missing or not a time");
     }
     lift::connection_info info;
     info.connected_at = *connected;

@@ -338,6 +338,17 @@ TEST_F(management_client_test, get_null_user_agent_and_offsets) {
     EXPECT_FALSE(info->user_agent.has_value());
 }
 
+TEST_F(management_client_test, get_accepts_epoch_seconds_like_botocore) {
+    // moto_server answers with numbers (epoch seconds with a fraction); botocore accepts them.
+    auto api = client(config());
+    transport.queue(ok(200, R"({"connectedAt": 1795820899.046515, "lastActiveAt": 1795820900,)"
+                            R"( "identity": {"sourceIp": "192.168.0.1", "userAgent": "Moto"}})"));
+    auto info = api.get_connection("x");
+    ASSERT_TRUE(info) << info.error().message;
+    EXPECT_EQ(info->connected_at, 1'795'820'899'046);
+    EXPECT_EQ(info->last_active_at, 1'795'820'900'000);
+}
+
 TEST_F(management_client_test, get_malformed_bodies_are_bad_response) {
     const std::vector<std::string> bodies = {
         "",
@@ -346,7 +357,8 @@ TEST_F(management_client_test, get_malformed_bodies_are_bad_response) {
         R"({"identity":{"sourceIp":"1.2.3.4"},"lastActiveAt":"2022-10-26T19:57:25Z"})",
         R"({"connectedAt":"yesterday","lastActiveAt":"2022-10-26T19:57:25Z"})",
         R"({"connectedAt":"2022-13-26T19:57:25Z","lastActiveAt":"2022-10-26T19:57:25Z"})",
-        R"({"connectedAt":"2022-10-26T19:57:25Z","lastActiveAt":1666814245})",
+        R"({"connectedAt":"2022-10-26T19:57:25Z","lastActiveAt":true})",
+        R"({"connectedAt":"2022-10-26T19:57:25Z","lastActiveAt":-5})",
         R"({"connectedAt":"2022-10-26T19:57:25Z","lastActiveAt":"2022-10-26T19:57:25Z",)"
         R"("identity":"me"})",
         R"({"connectedAt":"2022-10-26T19:57:25Z","lastActiveAt":"2022-10-26T19:57:25Z",)"
