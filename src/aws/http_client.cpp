@@ -157,7 +157,14 @@ struct client_core {
             if (!driving) {
                 driving = true;
                 lock.unlock();
-                ioc.run_one();
+                try {
+                    ioc.run_one();
+                } catch (...) {
+                    lock.lock();
+                    driving = false;
+                    drive_cv.notify_all();
+                    throw;
+                }
                 lock.lock();
                 driving = false;
                 drive_cv.notify_all();
@@ -214,20 +221,30 @@ asio::awaitable<result<std::vector<tcp::endpoint>>> resolve(endpoint to,
     if (!addr_ec) {
         co_return std::vector<tcp::endpoint>{tcp::endpoint(address, to.port)};
     }
-    tcp::resolver resolver(executor);
+
+    // The timer handler may run after this frame is gone (it can be queued just as the
+    // lookup completes), so what it touches is shared. A lookup already inside getaddrinfo
+    // cannot be interrupted; cancelling makes it complete as soon as that returns.
+    struct lookup {
+        explicit lookup(const asio::any_io_executor& ex) : resolver(ex) {}
+
+        tcp::resolver resolver;
+        bool expired = false;
+    };
+
+    auto state = std::make_shared<lookup>(executor);
     asio::steady_timer timer(executor);
     timer.expires_at(deadline);
-    bool expired = false;
-    timer.async_wait([&resolver, &expired](error_code ec) {
+    timer.async_wait([state](error_code ec) {
         if (!ec) {
-            expired = true;
-            resolver.cancel();
+            state->expired = true;
+            state->resolver.cancel();
         }
     });
     auto [ec, results] =
-        co_await resolver.async_resolve(to.host, std::to_string(to.port), use_nothrow);
+        co_await state->resolver.async_resolve(to.host, std::to_string(to.port), use_nothrow);
     timer.cancel();
-    if (expired) {
+    if (state->expired) {
         co_return transport_error(errc::timeout, "resolving " + where(to) + " timed out");
     }
     if (ec) {

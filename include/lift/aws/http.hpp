@@ -45,8 +45,9 @@ struct endpoint {
 [[nodiscard]] result<endpoint> parse_endpoint(std::string_view url);
 
 /// One request. `target` is the raw path (and query) exactly as sent on the wire, already
-/// percent-encoded, starting with `/`; the transport adds `Host`, `Content-Length` and
-/// `Connection: keep-alive` itself unless given.
+/// percent-encoded, starting with `/` (the transport does not prepend `endpoint::base_path`:
+/// callers build the full path, since it is also what SigV4 signs); the transport adds `Host`,
+/// `Content-Length` and `Connection: keep-alive` itself unless given.
 struct http_request {
     std::string method = "GET";   ///< `GET`, `POST`, `DELETE`, ...
     std::string target = "/";     ///< raw path + optional `?query`
@@ -110,7 +111,9 @@ struct http_client_options {
 /// The Beast/OpenSSL transport. Keeps idle connections per (scheme, host, port) and reuses
 /// them; a reused connection that turns out closed is retried once on a fresh one when the
 /// request cannot have been processed (nothing was read back). Thread-safe: concurrent
-/// `send` calls use separate connections. Not copyable or movable (hold it in a unique_ptr).
+/// `send`/`send_many` calls use separate connections. No background thread: calling threads
+/// drive the client's one io_context themselves, one at a time (a waiting caller's I/O may be
+/// run by another caller's thread). Not copyable or movable (hold it in a unique_ptr).
 class http_client final : public http_transport {
 public:
     /// Builds a client; fails with `aws::errc::tls_failed` when the trust store cannot be
@@ -128,7 +131,12 @@ public:
         std::chrono::steady_clock::time_point deadline =
             std::chrono::steady_clock::time_point::max()) override;
 
-    /// Asynchronous fan-out on a private io_context driven to completion in the call.
+    /// Asynchronous fan-out (C++20 coroutines) on the client's io_context, driven to
+    /// completion by the calling thread: at most `max_in_flight` (0 counts as 1) workers, each
+    /// taking the next request and keeping its connection, starting from pooled idle
+    /// connections and returning them to the pool at the end. Requests whose target does not
+    /// start with `/` fail with `bad_endpoint` without being sent. Requests not finished by
+    /// `deadline` fail with `timeout`.
     [[nodiscard]] std::vector<result<http_response>> send_many(
         const endpoint& to,
         std::span<const http_request> requests,

@@ -558,6 +558,24 @@ TEST_F(HttpClientTls, SucceedsWithTheTestCaAndReusesTheConnection) {
     }
 }
 
+TEST_F(HttpClientTls, IdleConnectionClosedByServerIsRetried) {
+    auto ctx = server_ctx("IP:127.0.0.1");
+    http_test_server server(
+        [](const server_request& req) {
+            return server_action{ok_response(req.target), true};
+        },
+        ctx.get());
+    auto client = make_client(with_ca_file(ca_file_.string()));
+    ASSERT_TRUE(client);
+    ASSERT_TRUE(client->send(local(server.port(), true), get("/1")));
+    ASSERT_TRUE(server.wait_until([&] { return server.closed() == 1; }));
+    auto second = client->send(local(server.port(), true), get("/2"));
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(second->body, "/2");
+    EXPECT_EQ(client->connections_opened(), 2u);
+    EXPECT_EQ(server.requests(), 2);
+}
+
 TEST_F(HttpClientTls, SendManyOverTls) {
     auto ctx = server_ctx("IP:127.0.0.1");
     http_test_server server(echo_target, ctx.get());
