@@ -4,6 +4,7 @@
 //   $default    sends the body back to the sender
 //   inspect     sends back the whole proxy event it received, as JSON
 //   broadcast   sends the string field "data" to every open connection
+//   send_to     sends "data" to "connectionId"; replies {"sendTo":id,"result":"ok"|"gone"|error}
 //   watch       this connection is told about every disconnect
 //   fail        throws (the client gets API Gateway's "Internal server error" frame)
 //   sleep       waits "ms" milliseconds, then replies {"slept":ms}
@@ -107,6 +108,26 @@ int main(int argc, char** argv) {
         return {};
     });
 
+    app.on("send_to", [](lift::context& ctx) -> lift::result<void> {
+        const auto* id = ctx.body_string("connectionId");
+        const auto* data = ctx.body_string("data");
+        if (id == nullptr || data == nullptr) {
+            return ctx.send(
+                R"({"error":"send_to needs string fields \"connectionId\" and \"data\""})");
+        }
+        auto sent = ctx.send_to(*id, std::string_view{data->data(), data->size()});
+        json::object reply;
+        reply["sendTo"] = *id;
+        if (sent) {
+            reply["result"] = "ok";
+        } else if (sent.error().code == lift::condition::gone) {
+            reply["result"] = "gone";
+        } else {
+            reply["result"] = sent.error().message;
+        }
+        return ctx.send(json::serialize(reply));
+    });
+
     app.on("watch", [](lift::context& ctx) -> lift::result<void> {
         auto rec = ctx.record();
         if (!rec) {
@@ -143,6 +164,6 @@ int main(int argc, char** argv) {
            {.two_way = true});
 
     lift::run_options ro;
-    ro.description = "example-echo: echo, inspect, broadcast, watch, fail, sleep, ping";
+    ro.description = "example-echo: echo, inspect, broadcast, send_to, watch, fail, sleep, ping";
     return lift::run(app, argc, argv, std::move(ro));
 }

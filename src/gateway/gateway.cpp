@@ -264,6 +264,17 @@ public:
                                                        opts_.port, ec.message()));
         }
         port_ = acceptor_.local_endpoint().port();
+        if (opts_.handler_connection_api) {
+            auto made = opts_.handler_connection_api(management_url(), api_);
+            if (!made) {
+                return made.error();
+            }
+            if (!*made) {
+                return fail(errc::invalid_argument, "handler_connection_api returned no API");
+            }
+            handler_api_ = std::move(*made);
+            services_.api = handler_api_.get();
+        }
         arm_sweep();
         asio::co_spawn(ioc_, accept_loop(),
                        [this](const std::exception_ptr& e) { log_exception(e); });
@@ -427,6 +438,7 @@ private:
 
     detail::worker_pool workers_;
     local_connection_api api_;
+    std::unique_ptr<connection_api> handler_api_;  // options::handler_connection_api's, if any
     stdout_sink stdout_;
     stderr_sink stderr_;
     logger gw_log_;
@@ -1018,6 +1030,18 @@ http::response<http::string_body> gateway_impl::management_request(
         res.set("x-amzn-RequestId", next_id());
         return res;
     };
+    if (opts_.authorize_management) {
+        std::vector<std::pair<std::string_view, std::string_view>> headers;
+        headers.reserve(16);
+        for (const auto& field : req) {
+            headers.emplace_back(field.name_string(), field.value());
+        }
+        const management_call call{req.method_string(), req.target(), headers, req.body()};
+        if (auto refusal = opts_.authorize_management(call)) {
+            return with_id(aws_error(static_cast<http::status>(refusal->status), v,
+                                     refusal->error_type, std::move(refusal->body)));
+        }
+    }
     if (id.empty()) {
         return with_id(aws_error(http::status::forbidden, v, "ForbiddenException",
                                  R"({"message":"Forbidden"})"));

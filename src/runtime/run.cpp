@@ -1,10 +1,21 @@
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <lift/aws/config.hpp>
+#include <lift/aws/http.hpp>
+#include <lift/aws/management_api.hpp>
+#include <lift/aws/sigv4_verifier.hpp>
+#include <lift/core/ascii.hpp>
+#include <lift/core/clock.hpp>
 #include <lift/core/memory_store.hpp>
 #include <lift/runtime/run.hpp>
 
@@ -38,6 +49,31 @@ bool from_env(const char* name, T& target, std::string& problem) {
     return true;
 }
 
+// Reads a boolean LIFT_<NAME> (1/true/yes/on, 0/false/no/off).
+bool bool_from_env(const char* name, bool& target, std::string& problem) {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0') {
+        return true;
+    }
+    const std::string text = ascii::lower(v);
+    if (text == "1" || text == "true" || text == "yes" || text == "on") {
+        target = true;
+    } else if (text == "0" || text == "false" || text == "no" || text == "off") {
+        target = false;
+    } else {
+        problem =
+            fmt::format("{}='{}' is not a boolean (1/0, true/false, yes/no, on/off)", name, v);
+        return false;
+    }
+    return true;
+}
+
+// Credentials the http management mode signs with when none are configured (verification is
+// then necessarily off: --verify-sigv4 requires configured credentials).
+aws::credentials local_dummy_credentials() {
+    return {"LIFTLOCALDUMMYKEY", "lift-local-dummy-secret-not-used-for-verification", ""};
+}
+
 }  // namespace
 
 int run(app& application, int argc, char** argv, run_options ro) {
@@ -53,6 +89,8 @@ int run(app& application, int argc, char** argv, run_options ro) {
     gateway::options opts;
     std::string problem;
     std::string level_text = "info";
+    bool verify_sigv4 = false;
+    std::string management_mode = "direct";
     bool ok =
         from_env("LIFT_HOST", opts.host, problem) && from_env("LIFT_PORT", opts.port, problem) &&
         from_env("LIFT_STAGE", opts.stage, problem) &&
@@ -62,7 +100,9 @@ int run(app& application, int argc, char** argv, run_options ro) {
         from_env("LIFT_WORKERS", opts.workers, problem) &&
         from_env("LIFT_ROUTE_SELECTION_EXPRESSION", opts.route_selection_expression, problem) &&
         from_env("LIFT_STATIC", opts.static_dir, problem) &&
-        from_env("LIFT_LOG_LEVEL", level_text, problem);
+        from_env("LIFT_LOG_LEVEL", level_text, problem) &&
+        bool_from_env("LIFT_VERIFY_SIGV4", verify_sigv4, problem) &&
+        from_env("LIFT_MANAGEMENT_MODE", management_mode, problem);
     if (!ok) {
         std::fprintf(stderr, "lift: %s\n", problem.c_str());
         return 2;
@@ -106,6 +146,16 @@ int run(app& application, int argc, char** argv, run_options ro) {
         ->check(CLI::ExistingDirectory);
     cli.add_option("--log-level", level_text, "debug, info, warn or error [LIFT_LOG_LEVEL]")
         ->capture_default_str();
+    cli.add_flag("--verify-sigv4,!--no-verify-sigv4", verify_sigv4,
+                 "Require a valid SigV4 signature (service execute-api, this region, the "
+                 "configured AWS credentials) on every @connections request [LIFT_VERIFY_SIGV4]")
+        ->capture_default_str();
+    cli.add_option("--management-mode", management_mode,
+                   "How handlers reach @connections: direct (in-process) or http (the AWS "
+                   "client through this gateway's HTTP endpoint, or "
+                   "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI / AWS_ENDPOINT_URL) "
+                   "[LIFT_MANAGEMENT_MODE]")
+        ->capture_default_str();
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -118,6 +168,75 @@ int run(app& application, int argc, char** argv, run_options ro) {
         return 2;
     }
     opts.level = *level;
+    if (management_mode != "direct" && management_mode != "http") {
+        std::fprintf(stderr, "lift: unknown management mode '%s' (direct, http)\n",
+                     management_mode.c_str());
+        return 2;
+    }
+
+    // AWS settings for --verify-sigv4 and the http management mode. Rules: verification needs
+    // configured credentials (it checks the request was signed with exactly them); the http
+    // mode signs with the configured credentials, or with dummy ones when there are none
+    // (which is only possible with verification off). Both use the resolved region.
+    const aws::process_environment env;
+    const std::string region = aws::resolve_region(env).value_or("us-east-1");
+    auto resolved = aws::resolve_credentials(env);
+    const system_clock wall_clock;
+    std::unique_ptr<aws::sigv4_verifier> verifier;
+    if (verify_sigv4) {
+        if (!resolved) {
+            std::fprintf(stderr,
+                         "lift: --verify-sigv4 needs AWS credentials to verify against: %s\n",
+                         resolved.error().message.c_str());
+            return 2;
+        }
+        verifier = std::make_unique<aws::sigv4_verifier>(
+            aws::sigv4_verifier_config{.credentials = *resolved, .region = region}, wall_clock);
+        opts.authorize_management = [&verifier](const gateway::management_call& call)
+            -> std::optional<gateway::management_refusal> {
+            std::vector<aws::header> headers;
+            headers.reserve(call.headers.size());
+            for (const auto& [header_name, header_value] : call.headers) {
+                headers.push_back({std::string{header_name}, std::string{header_value}});
+            }
+            auto no = verifier->check({call.method, call.target, headers, call.body});
+            if (!no) {
+                return std::nullopt;
+            }
+            boost::json::object body;
+            body["message"] = no->message;
+            return gateway::management_refusal{403, no->error_type, boost::json::serialize(body)};
+        };
+    }
+    std::unique_ptr<aws::http_client> http;
+    std::string management_target;
+    if (management_mode == "http") {
+        auto client = aws::http_client::create({});
+        if (!client) {
+            std::fprintf(stderr, "lift: %s\n", client.error().message.c_str());
+            return 1;
+        }
+        http = std::move(*client);
+        const aws::credentials signing = resolved ? *resolved : local_dummy_credentials();
+        opts.handler_connection_api =
+            [&, signing](const std::string& own_url,
+                         connection_api&) -> result<std::unique_ptr<connection_api>> {
+            const std::string url =
+                aws::resolve_endpoint(env, aws::management_api_endpoint_suffix).value_or(own_url);
+            auto target = aws::parse_endpoint(url);
+            if (!target) {
+                return lift::error{target.error().code, fmt::format("management endpoint '{}': {}",
+                                                                    url, target.error().message)};
+            }
+            management_target = target->url();
+            aws::management_config config;
+            config.target = std::move(*target);
+            config.region = region;
+            config.credentials = signing;
+            return std::unique_ptr<connection_api>{
+                std::make_unique<aws::management_client>(*http, std::move(config))};
+        };
+    }
     for (auto& [path, file] : ro.static_files) {
         opts.static_files.emplace(path, file);
     }
@@ -138,9 +257,14 @@ int run(app& application, int argc, char** argv, run_options ro) {
         "Lift local gateway (stage {}, {})\n"
         "  WebSocket:    {}\n"
         "  Page:         {}\n"
-        "  @connections: {}/@connections/{{connectionId}}\n"
+        "  @connections: {}/@connections/{{connectionId}}{}\n"
+        "  Handlers send {}\n"
         "Press Ctrl+C to stop.\n",
-        opts.stage, store_kind, gw.websocket_url(), gw.http_url(), gw.management_url());
+        opts.stage, store_kind, gw.websocket_url(), gw.http_url(), gw.management_url(),
+        verify_sigv4 ? fmt::format(" (SigV4 verified, region {})", region) : std::string{},
+        management_mode == "http"
+            ? fmt::format("over HTTP to {} (LIFT_MANAGEMENT_MODE=http)", management_target)
+            : std::string{"in-process (LIFT_MANAGEMENT_MODE=direct)"});
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
     gw.wait();

@@ -753,4 +753,102 @@ TEST_F(gateway_test, stats_count_what_happened) {
     EXPECT_GE(s.messages_out, 1u);
 }
 
+// options::authorize_management sees the raw target and headers; a refusal is sent as is.
+TEST_F(gateway_test, authorize_management_can_refuse_with_an_aws_error) {
+    std::mutex m;
+    std::vector<std::string> targets;
+    std::vector<std::string> denied_header;
+    lift::gateway::options o;
+    o.authorize_management = [&](const lift::gateway::management_call& call)
+        -> std::optional<lift::gateway::management_refusal> {
+        std::lock_guard lock{m};
+        targets.emplace_back(call.target);
+        for (const auto& [name, value] : call.headers) {
+            if (name == "X-Deny") {
+                denied_header.emplace_back(value);
+                return lift::gateway::management_refusal{403, "InvalidSignatureException",
+                                                         R"({"message":"no"})"};
+            }
+        }
+        EXPECT_EQ(call.method, "POST");
+        EXPECT_EQ(call.body, "hi");
+        return std::nullopt;
+    };
+    start(std::move(o));
+    ws_client c{port_, "/dev"};
+    const std::string id = connect(c);
+    auto ok = http_request(port_, "POST", connections_path(id), "hi");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 200);
+    EXPECT_EQ(c.read_text(), "hi");
+    auto no = http_request(port_, "POST", connections_path(id), "hi", "X-Deny: yes\r\n");
+    ASSERT_TRUE(no);
+    EXPECT_EQ(no->status, 403);
+    EXPECT_EQ(no->headers["x-amzn-errortype"], "InvalidSignatureException");
+    EXPECT_EQ(no->body, R"({"message":"no"})");
+    // Non-@connections paths are not checked.
+    EXPECT_EQ(http_request(port_, "GET", "/nope")->status, 403);
+    std::lock_guard lock{m};
+    ASSERT_EQ(targets.size(), 2u);
+    EXPECT_EQ(targets[0], connections_path(id));  // raw: `%3D` not decoded
+    EXPECT_NE(targets[0].find("%3D"), std::string::npos);
+    EXPECT_EQ(denied_header, std::vector<std::string>{"yes"});
+}
+
+// options::handler_connection_api replaces what handlers' ctx.send uses.
+TEST_F(gateway_test, handler_connection_api_replaces_the_handlers_api) {
+    class counting_api final : public lift::connection_api {
+    public:
+        counting_api(lift::connection_api& inner, std::atomic<int>& posts)
+            : inner_(inner),
+              posts_(posts) {}
+
+        lift::result<void> post_to_connection(std::string_view id, std::string_view data) override {
+            posts_.fetch_add(1);
+            return inner_.post_to_connection(id, std::string{"via:"} + std::string{data});
+        }
+
+        lift::result<lift::connection_info> get_connection(std::string_view id) override {
+            return inner_.get_connection(id);
+        }
+
+        lift::result<void> delete_connection(std::string_view id) override {
+            return inner_.delete_connection(id);
+        }
+
+    private:
+        lift::connection_api& inner_;
+        std::atomic<int>& posts_;
+    };
+
+    std::atomic<int> posts{0};
+    std::string url_seen;
+    lift::gateway::options o;
+    o.handler_connection_api = [&](const std::string& url, lift::connection_api& in_process)
+        -> lift::result<std::unique_ptr<lift::connection_api>> {
+        url_seen = url;
+        return std::make_unique<counting_api>(in_process, posts);
+    };
+    start(std::move(o));
+    EXPECT_EQ(url_seen, gw_->management_url());
+    ws_client c{port_, "/dev"};
+    (void)connect(c);
+    c.send_text("echo me");
+    EXPECT_EQ(c.read_text(), "via:echo me");
+    EXPECT_EQ(posts.load(), 1);
+}
+
+TEST_F(gateway_test, handler_connection_api_failure_fails_start) {
+    lift::gateway::options o;
+    o.port = 0;
+    o.handler_connection_api =
+        [](const std::string&,
+           lift::connection_api&) -> lift::result<std::unique_ptr<lift::connection_api>> {
+        return lift::fail(lift::errc::invalid_argument, "bad endpoint");
+    };
+    auto g = lift::gateway::gateway::start(app_, std::move(o));
+    ASSERT_FALSE(g);
+    EXPECT_EQ(g.error().message, "bad endpoint");
+}
+
 }  // namespace

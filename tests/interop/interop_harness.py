@@ -82,11 +82,12 @@ class Gateway:
     """Runs `bin --port 0`; .port, .ws_url, .http_url once started. stop() sends SIGTERM and
     waits for exit (the server must exit within 2 s; we allow 5 s then kill and fail)."""
 
-    def __init__(self, binary, args=(), startup_timeout=20):
+    def __init__(self, binary, args=(), startup_timeout=20, env=None):
         self.binary = binary
         self.history = deque(maxlen=400)
         self.proc = subprocess.Popen(
             [binary, "--port", "0", *args],
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -153,30 +154,43 @@ def require_node_client():
 
 class Listener:
     """The Node helper client (ws_listen.mjs) connected to example-echo. .connection_id is set
-    once connected; expect_frame()/expect_close() wait for what the socket receives."""
+    once connected (None with inspect=False); expect_frame()/expect_close() wait for what the
+    socket receives; send() sends a text frame."""
 
-    def __init__(self, ws_url, watch=False, timeout=15):
+    def __init__(self, ws_url, watch=False, timeout=15, inspect=True):
         require_node_client()
         self.history = deque(maxlen=200)
         self.proc = subprocess.Popen(
             ["node", os.path.join(INTEROP_DIR, "ws_listen.mjs"), ws_url, "--max-seconds", "150"]
-            + (["--watch"] if watch else []),
-            stdin=subprocess.DEVNULL,
+            + (["--watch"] if watch else [])
+            + ([] if inspect else ["--no-inspect"]),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
         self._out = _Lines(self.proc.stdout, self.history)
         self._err = _Lines(self.proc.stderr, self.history, "[stderr] ")
         try:
-            line = self._out.expect(
-                lambda l: l.startswith(("CONNECTED ", "ERROR ")), timeout, "the helper to connect"
-            )
+            ready = ("CONNECTED ", "ERROR ") if inspect else ("OPEN", "ERROR ")
+            line = self._out.expect(lambda l: l.startswith(ready), timeout, "the helper to connect")
             if line.startswith("ERROR "):
                 raise AssertionError(f"helper client failed: {line}\n" + "\n".join(self.history))
         except AssertionError:
             self.stop()
             raise
-        self.connection_id = line.split(" ", 1)[1]
+        self.connection_id = line.split(" ", 1)[1] if inspect else None
+
+    def send(self, text):
+        """Sends `text` as one text frame (through the helper's stdin)."""
+        self.proc.stdin.write((json.dumps(text) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def next_frame(self, timeout=10):
+        """Returns the text of the next frame (raises if the socket ends first)."""
+        line = self._out.expect(lambda l: l.startswith(("FRAME ", "CLOSE ", "ERROR ")), timeout, "a frame")
+        if not line.startswith("FRAME "):
+            raise AssertionError(f"socket ended ({line}) while waiting for a frame")
+        return json.loads(line[6:])
 
     def expect_frame(self, text, timeout=10):
         """Waits for a text frame equal to `text` (other frames are skipped)."""
@@ -225,6 +239,11 @@ class Listener:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc.stdin is not None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
         self._out.close()
         self._err.close()
 

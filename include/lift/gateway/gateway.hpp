@@ -12,9 +12,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <lift/core/app.hpp>
 #include <lift/core/connection_api.hpp>
@@ -27,6 +32,22 @@ namespace lift::gateway {
 struct static_file {
     std::string content_type;  ///< e.g. "text/html; charset=utf-8"
     std::string body;          ///< the bytes
+};
+
+/// A `@connections` request as received, shown to `options::authorize_management`. Views are
+/// valid only during the call.
+struct management_call {
+    std::string_view method;  ///< `POST`, `GET`, `DELETE`, ...
+    std::string_view target;  ///< the raw request target (path and query), not decoded
+    std::span<const std::pair<std::string_view, std::string_view>> headers;  ///< as received
+    std::string_view body;                                                   ///< request body
+};
+
+/// Why `authorize_management` refused a request: the response the gateway sends instead.
+struct management_refusal {
+    int status = 403;        ///< HTTP status
+    std::string error_type;  ///< `x-amzn-ErrorType` header value
+    std::string body;        ///< JSON body, e.g. `{"message":"Missing Authentication Token"}`
 };
 
 /// Gateway settings. Every field has an `--option` and a `LIFT_*` variable in `lift::run`.
@@ -49,6 +70,21 @@ struct options {
     std::size_t max_pending_messages = 1000;
     std::string region = "us-east-1";   ///< used in ids and ARNs
     log_level level = log_level::info;  ///< gateway log level (stderr)
+
+    /// Checks every `@connections` request before it is served (e.g. SigV4, which `lift::run`
+    /// supplies for `--verify-sigv4`); returning a refusal answers with it instead. Called on
+    /// the network thread: must be quick, must not block, must be thread-safe. Empty = allow
+    /// all (the default; AWS always requires SigV4).
+    std::function<std::optional<management_refusal>(const management_call&)> authorize_management;
+
+    /// Replaces the management API handlers see (`context::send` ...) with the one this returns,
+    /// e.g. an HTTP client of the gateway's own `@connections` endpoint (`LIFT_MANAGEMENT_MODE=
+    /// http`). Called once inside `start`, after the port is bound and before any connection is
+    /// accepted, with `management_url()` and the in-process API; the gateway owns the result and
+    /// destroys it after the workers stopped. An error fails `start`. Empty = in-process API.
+    std::function<result<std::unique_ptr<connection_api>>(const std::string& management_url,
+                                                          connection_api& in_process)>
+        handler_connection_api;
 };
 
 /// Counters since start. Values are a consistent-enough snapshot for display and tests.
@@ -97,7 +133,8 @@ public:
     /// Makes SIGINT and SIGTERM stop the gateway gracefully.
     virtual void handle_signals() = 0;
 
-    /// The in-process management API (what handlers' `send` uses).
+    /// The in-process management API (what handlers' `send` uses, unless
+    /// `options::handler_connection_api` replaced it for them).
     virtual connection_api& connections() noexcept = 0;
 
     /// Counters since start.

@@ -24,7 +24,12 @@ struct run_options {
 
 /// Runs `app` (see the file comment). Options: --host, --port, --stage, --idle-timeout,
 /// --max-lifetime, --integration-timeout, --workers, --route-selection-expression, --static,
-/// --log-level, each also as `LIFT_HOST`, `LIFT_PORT`, ... (the flag wins). Installs an
+/// --log-level, --verify-sigv4, --management-mode, each also as `LIFT_HOST`, `LIFT_PORT`, ...,
+/// `LIFT_VERIFY_SIGV4`, `LIFT_MANAGEMENT_MODE` (the flag wins). `--verify-sigv4` makes the
+/// gateway require SigV4 (service `execute-api`, the resolved region, the resolved AWS
+/// credentials, which must exist) on `@connections`; `--management-mode http` makes handlers
+/// send with `lift::aws::management_client` over HTTP to `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`
+/// / `AWS_ENDPOINT_URL` or the gateway's own endpoint (see docs/gateway.md). Installs an
 /// in-memory connection store when the app has none. Returns the process exit code.
 int run(app& app, int argc, char** argv, run_options options = {});
 
