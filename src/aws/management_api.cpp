@@ -13,6 +13,8 @@
 #include <lift/aws/error.hpp>
 #include <lift/aws/management_api.hpp>
 
+#include "civil_time.hpp"
+
 namespace lift::aws {
 
 namespace {
@@ -21,15 +23,7 @@ namespace json = boost::json;
 
 constexpr std::string_view service_name = "execute-api";
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-    y -= m <= 2 ? 1 : 0;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
+using detail::days_from_civil;
 
 // Reads exactly `n` digits at `pos`.
 std::optional<unsigned> digits(std::string_view s, std::size_t& pos, std::size_t n) {

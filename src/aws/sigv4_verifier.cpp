@@ -9,6 +9,8 @@
 #include <lift/aws/sigv4_verifier.hpp>
 #include <lift/core/ascii.hpp>
 
+#include "civil_time.hpp"
+
 namespace lift::aws {
 
 namespace {
@@ -48,15 +50,7 @@ const header* find_header(std::span<const header> headers, std::string_view name
     return nullptr;
 }
 
-// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-    y -= m <= 2 ? 1 : 0;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
+using detail::days_from_civil;
 
 // `YYYYMMDDTHHMMSSZ` → epoch seconds.
 std::optional<std::int64_t> parse_amz_date(std::string_view s) {
