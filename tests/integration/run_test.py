@@ -8,6 +8,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -140,11 +141,21 @@ class RunTest(unittest.TestCase):
                           ("--integration-timeout", "LIFT_INTEGRATION_TIMEOUT"),
                           ("--workers", "LIFT_WORKERS"),
                           ("--route-selection-expression", "LIFT_ROUTE_SELECTION_EXPRESSION"),
-                          ("--static", "LIFT_STATIC"), ("--log-level", "LIFT_LOG_LEVEL")]:
+                          ("--static", "LIFT_STATIC"), ("--log-level", "LIFT_LOG_LEVEL"),
+                          ("--verify-sigv4", "LIFT_VERIFY_SIGV4"),
+                          ("--management-mode", "LIFT_MANAGEMENT_MODE"),
+                          ("--connection-store", "LIFT_CONNECTION_STORE"),
+                          ("--dynamodb-table", "LIFT_DYNAMODB_TABLE"),
+                          ("--create-table", "LIFT_DYNAMODB_CREATE_TABLE")]:
             self.assertIn(flag, out.stdout)
             self.assertIn(var, out.stdout)
 
     def test_bad_input_is_refused_with_a_clear_message(self):
+        def closed_port():
+            with socket.socket() as sock:  # bound, never listening: connects are refused
+                sock.bind(("127.0.0.1", 0))
+                return sock.getsockname()[1]
+
         cases = [
             ([], {"LIFT_PORT": "abc"}, "LIFT_PORT"),
             (["--port", "0", "--log-level", "loud"], {}, "log level"),
@@ -152,6 +163,13 @@ class RunTest(unittest.TestCase):
             (["--port", "0", "--route-selection-expression", "$request.header.x"], {}, "route"),
             (["--port", "0", "--no-such-flag"], {}, "no-such-flag"),
             (["--port", "0", "--host", "not an address"], {}, "host"),
+            (["--port", "0", "--connection-store", "nosql"], {}, "unknown connection store"),
+            (["--port", "0"], {"LIFT_CONNECTION_STORE": "dynamodb"}, "LIFT_DYNAMODB_TABLE"),
+            (["--port", "0", "--connection-store", "dynamodb", "--dynamodb-table", "t"],
+             {"AWS_ENDPOINT_URL_DYNAMODB": "ftp://127.0.0.1:1"}, "endpoint"),
+            # A DynamoDB endpoint where nothing listens: the store check fails, exit 1.
+            (["--port", "0", "--connection-store", "dynamodb", "--dynamodb-table", "t"],
+             {"AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{closed_port()}"}, "connect"),
         ]
         for args, env, needle in cases:
             full_env = dict(os.environ, **env)
