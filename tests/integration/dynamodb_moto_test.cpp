@@ -2,8 +2,6 @@
 // over the real http_client.
 #include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
@@ -18,7 +16,7 @@
 #include <lift/core/clock.hpp>
 #include <lift/core/error.hpp>
 
-#include "child_process.hpp"
+#include "aws_servers.hpp"
 
 // Designated initializers leave the other members at their defaults on purpose.
 
@@ -48,36 +46,12 @@ private:
 
 class moto : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() {
-        if (lift::test::find_on_path("moto_server").empty()) {
-            return;  // each test skips (reported as skipped, not passed)
-        }
-        port_ = lift::test::free_loopback_port();
-        ASSERT_NE(port_, 0);
-        log_ = (std::filesystem::temp_directory_path() /
-                ("lift-moto-" + std::to_string(::getpid()) + ".log"))
-                   .string();
-        server_ = new lift::test::child_process();
-        ASSERT_TRUE(
-            server_->start({"moto_server", "-H", "127.0.0.1", "-p", std::to_string(port_)}, log_));
-        ASSERT_TRUE(server_->wait_until_accepting(port_, std::chrono::seconds(30)))
-            << "moto_server did not accept on port " << port_ << "; log: " << log_;
-    }
+    static void SetUpTestSuite() { server_ = lift::test::start_moto_server(problem_); }
 
-    static void TearDownTestSuite() {
-        if (server_ != nullptr) {
-            server_->stop();
-            delete server_;
-            server_ = nullptr;
-            std::remove(log_.c_str());
-        }
-    }
+    static void TearDownTestSuite() { server_.reset(); }
 
     void SetUp() override {
-        if (server_ == nullptr) {
-            GTEST_SKIP() << "moto_server is not on PATH";
-        }
-        ASSERT_TRUE(server_->running()) << "moto_server exited; log: " << log_;
+        ASSERT_TRUE(server_) << problem_;
         auto http = aws::http_client::create({});
         ASSERT_TRUE(http) << http.error().message;
         http_ = std::move(*http);
@@ -85,7 +59,7 @@ protected:
         aws::dynamodb_config config;
         config.region = "us-east-1";
         config.credentials = {"testing", "testing", ""};
-        auto ep = aws::parse_endpoint("http://127.0.0.1:" + std::to_string(port_));
+        auto ep = aws::parse_endpoint(server_->endpoint());
         ASSERT_TRUE(ep) << ep.error().message;
         config.endpoint_override = *ep;
         client_ = std::make_unique<aws::dynamodb_client>(*counter_, config);
@@ -110,9 +84,8 @@ protected:
         FAIL() << "table " << name << " did not become ACTIVE";
     }
 
-    static inline std::uint16_t port_ = 0;
-    static inline std::string log_;
-    static inline lift::test::child_process* server_ = nullptr;
+    static inline std::unique_ptr<lift::test::server_process> server_;
+    static inline std::string problem_;
     std::unique_ptr<aws::http_client> http_;
     std::unique_ptr<counting_transport> counter_;
     std::unique_ptr<aws::dynamodb_client> client_;
