@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
         if (std::find(rooms.begin(), rooms.end(), room) == rooms.end()) {
             rooms.push_back(room);
             rec->metadata["rooms"] = join_rooms(rooms);
-            if (auto saved = ctx.store()->save(*rec); !saved) {
+            if (auto saved = ctx.store()->update(*rec); !saved) {
                 return saved;
             }
         }
@@ -195,7 +195,7 @@ int main(int argc, char** argv) {
         }
         rooms.erase(it);
         rec->metadata["rooms"] = join_rooms(rooms);
-        return ctx.store()->save(*rec);
+        return ctx.store()->update(*rec);
     });
 
     app.on("send", [](lift::context& ctx) -> lift::result<void> {

@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
         }
         lift::connection_record updated = **rec;
         updated.metadata["watch"] = "1";
-        if (auto saved = ctx.store()->save(updated); !saved) {
+        if (auto saved = ctx.store()->update(updated); !saved) {
             return saved;
         }
         return ctx.send(R"({"watching":true})");

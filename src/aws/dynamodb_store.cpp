@@ -349,6 +349,29 @@ result<void> dynamodb_store::save(const connection_record& record) {
     return {};
 }
 
+result<void> dynamodb_store::update(const connection_record& record) {
+    if (record.connection_id.empty()) {
+        return empty_id();
+    }
+    const std::int64_t now_ms = clock_.now_ms();
+    put_item_request req;
+    req.table = table_;
+    req.item = to_connection_item(record, options_.ttl_seconds, now_ms);
+    // Only while the record is there and live: a $disconnect that removed it is not undone.
+    req.condition = "attribute_exists(pk) AND #ttl > :now";
+    req.expr = live_filter_values(now_ms);
+    auto r = client_.put_item(req);
+    if (!r) {
+        if (r.error().code == errc::conditional_check_failed) {
+            return lift::fail(lift::errc::gone,
+                              fmt::format("DynamoDB store: update {}: no live connection record",
+                                          record.connection_id));
+        }
+        return with_context(r.error(), fmt::format("update {}", record.connection_id));
+    }
+    return {};
+}
+
 result<std::optional<connection_record>> dynamodb_store::get(std::string_view connection_id) {
     if (connection_id.empty()) {
         return empty_id();

@@ -68,6 +68,19 @@ result<void> memory_store::save(const connection_record& record) {
     return {};
 }
 
+result<void> memory_store::update(const connection_record& record) {
+    if (record.connection_id.empty()) {
+        return empty_id();
+    }
+    const std::lock_guard lock{mutex_};
+    const auto it = records_.find(record.connection_id);
+    if (it == records_.end() || expired(it->second)) {
+        return lift::fail(errc::gone, "no live connection record " + record.connection_id);
+    }
+    it->second = record;
+    return {};
+}
+
 result<std::optional<connection_record>> memory_store::get(std::string_view connection_id) {
     if (connection_id.empty()) {
         return empty_id();

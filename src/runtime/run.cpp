@@ -95,6 +95,8 @@ public:
         return store_.get(id);
     }
 
+    result<void> update(const connection_record& record) override { return store_.update(record); }
+
     result<void> remove(std::string_view id) override { return store_.remove(id); }
 
     result<std::vector<connection_record>> list_by_user(std::string_view user) override {

@@ -331,6 +331,45 @@ TYPED_TEST(connection_store_contract, empty_connection_id_is_invalid) {
     EXPECT_EQ(remove.error().code, lift::errc::invalid_argument);
 }
 
+TYPED_TEST(connection_store_contract, update_changes_only_a_live_record) {
+    auto& s = this->store();
+    auto r = make_record("u=", "alice", "acme", start_s + 60);
+    // Absent: nothing to update, and nothing is created.
+    const auto absent = s.update(r);
+    ASSERT_FALSE(absent);
+    EXPECT_EQ(absent.error().code, lift::errc::gone);
+    EXPECT_EQ(absent.error().code, lift::condition::gone);
+    EXPECT_FALSE(must(s.get("u=")));
+
+    ASSERT_TRUE(s.save(r));
+    r.metadata["rooms"] = "lobby,r1";
+    ASSERT_TRUE(s.update(r));
+    auto got = must(s.get("u="));
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->metadata.at("rooms"), "lobby,r1");
+    EXPECT_EQ(ids_of(must(s.list_by_user("alice"))), std::vector<std::string>{"u="});
+
+    // A $disconnect removed it: a late update must not bring it back.
+    ASSERT_TRUE(s.remove("u="));
+    r.metadata["rooms"] = "lobby";
+    const auto late = s.update(r);
+    ASSERT_FALSE(late);
+    EXPECT_EQ(late.error().code, lift::errc::gone);
+    EXPECT_FALSE(must(s.get("u=")));
+    EXPECT_EQ(must(s.count()), 0u);
+
+    // An expired record cannot be updated either.
+    ASSERT_TRUE(s.save(r));
+    this->clock_.set((start_s + 60) * 1000);
+    const auto expired = s.update(r);
+    ASSERT_FALSE(expired);
+    EXPECT_EQ(expired.error().code, lift::errc::gone);
+
+    const auto empty = s.update(make_record(""));
+    ASSERT_FALSE(empty);
+    EXPECT_EQ(empty.error().code, lift::errc::invalid_argument);
+}
+
 TYPED_TEST(connection_store_contract, lists_by_user_tenant_and_all) {
     auto& s = this->store();
     ASSERT_TRUE(s.save(make_record("a1=", "alice", "acme")));

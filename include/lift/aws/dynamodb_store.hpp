@@ -114,6 +114,9 @@ public:
     /// PutItem of the whole record (replaces any item of the same id).
     [[nodiscard]] result<void> save(const connection_record& record) override;
     /// GetItem; nullopt when absent or `ttl` has passed.
+    /// PutItem with `attribute_exists(pk) AND #ttl > :now`; ConditionalCheckFailed becomes
+    /// `lift::errc::gone`.
+    [[nodiscard]] result<void> update(const connection_record& record) override;
     [[nodiscard]] result<std::optional<connection_record>> get(
         std::string_view connection_id) override;
     /// DeleteItem; an absent item is not an error.

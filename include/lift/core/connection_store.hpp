@@ -52,6 +52,12 @@ public:
     /// Inserts or replaces the record with the same connection id.
     [[nodiscard]] virtual result<void> save(const connection_record& record) = 0;
 
+    /// Replaces the record only if a live record with the same connection id exists, atomically
+    /// (a conditional write on DynamoDB). Use it for changes made while the connection is open
+    /// (metadata after `join`, ...): a `$disconnect` that removed the record meanwhile is not
+    /// undone. Fails with `errc::gone` when there is no live record.
+    [[nodiscard]] virtual result<void> update(const connection_record& record) = 0;
+
     /// The record, or nullopt when absent or expired.
     [[nodiscard]] virtual result<std::optional<connection_record>> get(
         std::string_view connection_id) = 0;

@@ -31,6 +31,7 @@ public:
     [[nodiscard]] result<void> save(const connection_record& record) override;
     [[nodiscard]] result<std::optional<connection_record>> get(
         std::string_view connection_id) override;
+    [[nodiscard]] result<void> update(const connection_record& record) override;
     [[nodiscard]] result<void> remove(std::string_view connection_id) override;
     [[nodiscard]] result<std::vector<connection_record>> list_by_user(
         std::string_view user_id) override;

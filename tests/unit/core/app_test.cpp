@@ -42,6 +42,8 @@ public:
         return err();
     }
 
+    lift::result<void> update(const lift::connection_record&) override { return err(); }
+
     lift::result<void> remove(std::string_view) override { return err(); }
 
     lift::result<std::vector<lift::connection_record>> list_by_user(std::string_view) override {
