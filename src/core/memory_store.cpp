@@ -11,13 +11,14 @@ error empty_id() {
     return fail(errc::invalid_argument, "connection id must not be empty");
 }
 
-// Stable output order for callers and tests: oldest connection first, then by id.
-void sort_records(std::vector<connection_record>& v) {
-    std::sort(v.begin(), v.end(), [](const connection_record& a, const connection_record& b) {
-        if (a.connected_at != b.connected_at) {
-            return a.connected_at < b.connected_at;
+// Stable output order for callers and tests: oldest connection first, then by id. Sorts
+// pointers, so that records (strings, identity, metadata) are copied once and never moved.
+void sort_records(std::vector<const connection_record*>& v) {
+    std::sort(v.begin(), v.end(), [](const connection_record* a, const connection_record* b) {
+        if (a->connected_at != b->connected_at) {
+            return a->connected_at < b->connected_at;
         }
-        return a.connection_id < b.connection_id;
+        return a->connection_id < b->connection_id;
     });
 }
 
@@ -36,7 +37,10 @@ bool expired_at(const connection_record& r, std::int64_t now_ms) noexcept {
 template <class Map>
 std::vector<connection_record> collect(
     Map& records, std::int64_t now_ms, std::string_view user, std::string_view tenant, bool all) {
-    std::vector<connection_record> out;
+    std::vector<const connection_record*> matching;
+    if (all) {
+        matching.reserve(records.size());
+    }
     for (auto it = records.begin(); it != records.end();) {
         if (expired_at(it->second, now_ms)) {
             it = records.erase(it);
@@ -45,11 +49,16 @@ std::vector<connection_record> collect(
         const auto& r = it->second;
         if (all || (!user.empty() && r.user_id() == user) ||
             (!tenant.empty() && r.tenant_id() == tenant)) {
-            out.push_back(r);
+            matching.push_back(&r);
         }
         ++it;
     }
-    sort_records(out);
+    sort_records(matching);
+    std::vector<connection_record> out;
+    out.reserve(matching.size());
+    for (const connection_record* r : matching) {
+        out.push_back(*r);
+    }
     return out;
 }
 

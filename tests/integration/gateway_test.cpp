@@ -686,6 +686,46 @@ TEST_F(gateway_test, management_api_post_get_delete) {
     }
 }
 
+TEST_F(gateway_test, in_process_post_many_delivers_to_each_and_reports_each) {
+    start();
+    ws_client a{port_, "/dev"};
+    const std::string id_a = connect(a);
+    ws_client b{port_, "/dev"};
+    const std::string id_b = connect(b);
+    ws_client c{port_, "/dev"};
+    const std::string id_c = connect(c);
+    c.send_close(1000);
+    ASSERT_TRUE(c.read_close());
+    ASSERT_TRUE(disconnect_of(rec_, id_c));
+
+    const std::vector<std::string> ids{id_a, id_c, id_b, "nosuchid0000=", id_a};
+    auto results = gw_->connections().post_many(ids, "to many");
+    ASSERT_EQ(results.size(), ids.size());
+    EXPECT_TRUE(results[0]);
+    ASSERT_FALSE(results[1]);
+    EXPECT_EQ(results[1].error().code, lift::errc::gone);
+    EXPECT_NE(results[1].error().message.find(id_c), std::string::npos);
+    EXPECT_TRUE(results[2]);
+    ASSERT_FALSE(results[3]);
+    EXPECT_EQ(results[3].error().code, lift::errc::gone);
+    EXPECT_TRUE(results[4]);
+    EXPECT_EQ(a.read_text(), "to many");
+    EXPECT_EQ(a.read_text(), "to many");  // listed twice, sent twice
+    EXPECT_EQ(b.read_text(), "to many");
+    EXPECT_EQ(gw_->stats().messages_out, 3u);
+
+    // Too large for PostToConnection: every id fails alike and nothing is sent.
+    auto big = gw_->connections().post_many(ids, std::string(131073, 'x'));
+    ASSERT_EQ(big.size(), ids.size());
+    for (const auto& r : big) {
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, lift::errc::payload_too_large);
+    }
+    EXPECT_TRUE(gw_->connections().post_many(std::span<const std::string>{}, "x").empty());
+    EXPECT_TRUE(gw_->connections().post_to_connection(id_b, "after"));
+    EXPECT_EQ(b.read_text(), "after");
+}
+
 TEST_F(gateway_test, a_full_outbound_queue_answers_429) {
     lift::gateway::options o;
     o.outbound_queue_limit = 256 * 1024;
