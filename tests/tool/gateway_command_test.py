@@ -68,6 +68,11 @@ class Gateway:
             self.proc.kill()
             self.proc.wait()
             raise
+        finally:
+            self.proc.stdout.close()
+
+    def close(self):
+        self.err.close()
 
 
 def run(coro):
@@ -103,6 +108,7 @@ class GatewayCommandTest(unittest.TestCase):
         finally:
             self.assertEqual(g.stop(), 0)
         err = g.stderr()
+        g.close()
         self.assertIn("function fake_bootstrap", err)
         self.assertIn("timed out after 1.00 seconds", err)
         self.assertRegex(err, r"cold starts")
@@ -122,7 +128,9 @@ class GatewayCommandTest(unittest.TestCase):
             run(scenario())
         finally:
             g.stop()
-        self.assertEqual(g.stderr().count("cold start #"), 1, g.stderr())
+        err = g.stderr()
+        g.close()
+        self.assertEqual(err.count("cold start #"), 1, err)
 
     def test_bad_arguments(self):
         r = subprocess.run([LIFT, "gateway", "--port", "0"], capture_output=True, text=True,
