@@ -18,10 +18,14 @@ namespace lift::gateway {
 /// One Lambda function: how to start an instance of it and what Lambda would give it.
 struct function_config {
     std::string name;                  ///< function name (`AWS_LAMBDA_FUNCTION_NAME`), unique
-    std::vector<std::string> command;  ///< argv of an instance; `command[0]` is the `bootstrap`
-    std::string handler;               ///< `_HANDLER` (free-form for custom runtimes)
-    std::string task_root;             ///< `LAMBDA_TASK_ROOT` and working directory; empty:
-                                       ///< the directory of `command[0]`
+    std::vector<std::string> command;  ///< argv of an instance; `command[0]` is the `bootstrap`;
+                                       ///< empty for a managed runtime (see `runtime`)
+    std::string runtime;    ///< Lambda runtime id from a template (`provided.al2023`, `nodejs20.x`,
+                            ///< ...); empty from `--route` flags. For `nodejs*` the gateway runs
+                            ///< `aws-lambda-ric` with `handler` in `task_root`
+    std::string handler;    ///< `_HANDLER` (free-form for custom runtimes)
+    std::string task_root;  ///< `LAMBDA_TASK_ROOT` and working directory; empty:
+                            ///< the directory of `command[0]`
     std::map<std::string, std::string> environment;  ///< the function's own variables
     int timeout_seconds = 3;   ///< function timeout (Lambda's and SAM's default: 3 s)
     int memory_mb = 128;       ///< `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`
