@@ -21,6 +21,7 @@ import websockets
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIFT = os.environ.get("LIFT_BIN", "lift")
 FAKE = os.path.join(HERE, "..", "support", "fake_bootstrap.py")
+ECHO = os.environ.get("LIFT_ECHO_BIN", "")
 BANNER = re.compile(r"ws://127\.0\.0\.1:(\d+)/(\w+)")
 
 
@@ -168,6 +169,48 @@ class InvokeCommandTest(unittest.TestCase):
         r = self.invoke({"cmd": "hang"}, "--timeout", "1", FAKE)
         self.assertEqual(r.returncode, 1)
         self.assertIn("Task timed out after 1.00 seconds", json.loads(r.stdout)["errorMessage"])
+
+
+
+def lift_event(*args):
+    return json.loads(subprocess.run([LIFT, "event", *args], capture_output=True, text=True,
+                                     timeout=10, check=True).stdout)
+
+
+if ECHO:  # registered by CMake only when example-echo is built; never skipped
+    class ExampleEchoBootstrapTest(unittest.TestCase):
+        """example-echo, a C++ Lift app, as an unchanged Lambda bootstrap."""
+
+        def test_invoke_connect_events(self):
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+                json.dump(lift_event("connect", "--query", "deny=1"), f)
+            try:
+                r = subprocess.run([LIFT, "invoke", "--event", f.name, ECHO],
+                                   capture_output=True, text=True, timeout=30)
+            finally:
+                os.unlink(f.name)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertEqual(json.loads(r.stdout.strip().splitlines()[-1])["statusCode"], 401)
+
+        def test_behind_lift_gateway(self):
+            g = Gateway("--route", f"$connect={ECHO}", "--route", f"ping={ECHO}",
+                        "--two-way", "ping")
+            try:
+                async def scenario():
+                    with self.assertRaises(websockets.exceptions.InvalidStatusCode) as e:
+                        await websockets.connect(g.url("?deny=1"))
+                    self.assertEqual(e.exception.status_code, 401)
+                    async with websockets.connect(g.url()) as c:
+                        for _ in range(3):
+                            await c.send(json.dumps({"action": "ping"}))
+                            self.assertEqual(json.loads(await c.recv()), {"pong": True})
+
+                run(scenario())
+            finally:
+                g.stop()
+            err = g.stderr()
+            g.close()
+            self.assertEqual(err.count("cold start #"), 1, err)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
 
 #include <lift/core/log.hpp>
 #include <lift/gateway/function_gateway.hpp>
+#include <lift/gateway/template.hpp>
 
 #include "commands.hpp"
 
@@ -49,13 +50,11 @@ int run_gateway(gateway_args& a) {
         std::fprintf(stderr, "lift gateway: unknown log level '%s'\n", a.log_level.c_str());
         return 2;
     }
-    if (!a.template_file.empty()) {
-        std::fprintf(stderr,
-                     "lift gateway: --template: SAM/CloudFormation template support is not "
-                     "built into this lift (use --route)\n");
+    if (!a.template_file.empty() && !a.routes.empty()) {
+        std::fprintf(stderr, "lift gateway: give either --template or --route, not both\n");
         return 2;
     }
-    if (a.routes.empty()) {
+    if (a.template_file.empty() && a.routes.empty()) {
         std::fprintf(stderr, "lift gateway: give at least one --route 'ROUTE=path/to/bootstrap'\n");
         return 2;
     }
@@ -70,6 +69,19 @@ int run_gateway(gateway_args& a) {
     }
     gateway::api_config api;
     api.name = "lift";
+    if (!a.template_file.empty()) {
+        auto loaded = gateway::load_template(a.template_file);
+        if (!loaded) {
+            std::fprintf(stderr, "lift gateway: %s\n", loaded.error().message.c_str());
+            return 2;
+        }
+        api = std::move(*loaded);
+        for (auto& f : api.functions) {
+            for (const auto& [k, v] : environment) {
+                f.environment.emplace(k, v);
+            }
+        }
+    }
     if (!a.opts.route_selection_expression.empty()) {
         api.route_selection_expression = a.opts.route_selection_expression;
     }
@@ -131,10 +143,13 @@ int run_gateway(gateway_args& a) {
         "  WebSocket:    {}\n"
         "  @connections: {}/@connections/{{connectionId}}\n"
         "Routes:\n{}"
-        "Functions: timeout {} s, memory {} MB, up to {} instances each\n"
+        "{}"
         "Press Ctrl+C to stop.\n",
-        a.opts.stage, gw.websocket_url(), gw.management_url(), routes, a.timeout_seconds,
-        a.memory_mb, a.max_concurrency);
+        a.opts.stage, gw.websocket_url(), gw.management_url(), routes,
+        a.template_file.empty()
+            ? fmt::format("Functions: timeout {} s, memory {} MB, up to {} instances each\n",
+                          a.timeout_seconds, a.memory_mb, a.max_concurrency)
+            : fmt::format("From template {}\n", a.template_file));
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
     gw.wait();
@@ -159,7 +174,8 @@ command add_gateway_command(CLI::App& parent) {
     cmd->add_option("--route", a->routes,
                     "ROUTE=path/to/bootstrap (repeatable; the same path is the same function)");
     cmd->add_option("--two-way", a->two_way, "route key with a route response (repeatable)");
-    cmd->add_option("--template", a->template_file, "SAM/CloudFormation template");
+    cmd->add_option("--template", a->template_file,
+                    "SAM/CloudFormation template with the WebSocket API and its functions");
     cmd->add_option("--max-concurrency", a->max_concurrency, "instances per function at most")
         ->check(CLI::Range(1, 1000))
         ->capture_default_str();
