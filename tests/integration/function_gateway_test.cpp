@@ -234,7 +234,7 @@ void overlapping(std::uint16_t port, int clients, std::set<std::string>& pids) {
         ASSERT_TRUE(cs.back()->open());
     }
     for (auto& c : cs) {
-        ASSERT_TRUE(c->send_text(R"({"cmd":"sleep","ms":600})"));
+        ASSERT_TRUE(c->send_text(R"({"cmd":"sleep","ms":1500})"));
     }
     for (auto& c : cs) {
         auto pid = c->read_text(10000);

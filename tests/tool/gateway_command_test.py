@@ -17,6 +17,7 @@ import time
 import unittest
 
 import websockets
+import websockets.exceptions
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIFT = os.environ.get("LIFT_BIN", "lift")
@@ -28,9 +29,9 @@ BANNER = re.compile(r"ws://127\.0\.0\.1:(\d+)/(\w+)")
 class Gateway:
     """`lift gateway ARGS` on a free port; waits (bounded) for its banner."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, env=None):
         self.err = tempfile.TemporaryFile()
-        env = dict(os.environ)
+        env = dict(os.environ, **(env or {}))
         env.pop("AWS_LAMBDA_RUNTIME_API", None)
         self.proc = subprocess.Popen([LIFT, "gateway", "--port", "0", *args],
                                      stdout=subprocess.PIPE, stderr=self.err, env=env)
@@ -177,6 +178,10 @@ def lift_event(*args):
                                      timeout=10, check=True).stdout)
 
 
+# The caller's credentials are what the functions get; the Lift app's @connections client wants
+# some (a local endpoint accepts any).
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local"}
+
 if ECHO:  # registered by CMake only when example-echo is built; never skipped
     class ExampleEchoBootstrapTest(unittest.TestCase):
         """example-echo, a C++ Lift app, as an unchanged Lambda bootstrap."""
@@ -186,7 +191,8 @@ if ECHO:  # registered by CMake only when example-echo is built; never skipped
                 json.dump(lift_event("connect", "--query", "deny=1"), f)
             try:
                 r = subprocess.run([LIFT, "invoke", "--event", f.name, ECHO],
-                                   capture_output=True, text=True, timeout=30)
+                                   capture_output=True, text=True, timeout=30,
+                                   env=dict(os.environ, **DUMMY_CREDENTIALS))
             finally:
                 os.unlink(f.name)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -194,7 +200,7 @@ if ECHO:  # registered by CMake only when example-echo is built; never skipped
 
         def test_behind_lift_gateway(self):
             g = Gateway("--route", f"$connect={ECHO}", "--route", f"ping={ECHO}",
-                        "--two-way", "ping")
+                        "--two-way", "ping", env=DUMMY_CREDENTIALS)
             try:
                 async def scenario():
                     with self.assertRaises(websockets.exceptions.InvalidStatusCode) as e:
