@@ -317,6 +317,7 @@ public:
         s.messages_out = messages_out_.load();
         s.invocations = invocations_.load();
         s.invocation_errors = invocation_errors_.load();
+        s.cold_starts = workers_.threads_started();
         return s;
     }
 

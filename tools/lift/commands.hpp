@@ -19,4 +19,10 @@ command add_route_command(CLI::App& parent);
 /// `lift table create|describe`: the DynamoDB table of the connection store.
 command add_table_command(CLI::App& parent);
 
+/// `lift gateway`: the local gateway with out-of-process functions (`--route KEY=bootstrap`).
+command add_gateway_command(CLI::App& parent);
+
+/// `lift invoke`: one invocation of a bootstrap through the Lambda Runtime API.
+command add_invoke_command(CLI::App& parent);
+
 }  // namespace lift::tool

@@ -97,6 +97,9 @@ struct stats {
     std::uint64_t messages_out = 0;          ///< text messages sent
     std::uint64_t invocations = 0;           ///< handler calls (all routes)
     std::uint64_t invocation_errors = 0;     ///< failed or timed-out handler calls
+    /// "Lambda instances" started: worker threads for an in-process app, `bootstrap`
+    /// processes for out-of-process functions (`function_gateway`).
+    std::uint64_t cold_starts = 0;
 };
 
 /// A running gateway. Thread-safe. Destroying it stops it (as `stop()`).

@@ -54,8 +54,10 @@ const banner = /ws:\/\/127\.0\.0\.1:(\d+)\/dev/;
 /// Returns { port, wsUrl, httpUrl, pid, output(), stop() }. stop() sends SIGTERM and waits for
 /// exit (≤ 5 s, then SIGKILL and throws: the server must exit within 2 s); it also throws when
 /// the server had already died, so a crash mid-suite is reported with the server's output.
-export async function startGateway(bin, args = [], { startupMs = 20000 } = {}) {
-    const child = spawn(bin, ['--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startGateway(bin, args = [], { startupMs = 20000, leadingArgs = [] } = {}) {
+    const child = spawn(bin, [...leadingArgs, '--port', '0', ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const lines = [];
     const keep = (prefix) => (line) => {
         lines.push(prefix + line);

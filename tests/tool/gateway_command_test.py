@@ -1,0 +1,223 @@
+"""`lift gateway` and `lift invoke` run as a user would, with tests/support/fake_bootstrap.py
+as the function (a Runtime API client that behaves on command) and Debian's python3-websockets
+as the WebSocket client.
+
+    LIFT_BIN=build/bin/lift /usr/bin/python3 tests/tool/gateway_command_test.py -v
+"""
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import websockets
+import websockets.exceptions
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LIFT = os.environ.get("LIFT_BIN", "lift")
+FAKE = os.path.join(HERE, "..", "support", "fake_bootstrap.py")
+ECHO = os.environ.get("LIFT_ECHO_BIN", "")
+BANNER = re.compile(r"ws://127\.0\.0\.1:(\d+)/(\w+)")
+
+
+class Gateway:
+    """`lift gateway ARGS` on a free port; waits (bounded) for its banner."""
+
+    def __init__(self, *args, env=None):
+        self.err = tempfile.TemporaryFile()
+        env = dict(os.environ, **(env or {}))
+        env.pop("AWS_LAMBDA_RUNTIME_API", None)
+        self.proc = subprocess.Popen([LIFT, "gateway", "--port", "0", *args],
+                                     stdout=subprocess.PIPE, stderr=self.err, env=env)
+        self.banner = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline().decode()
+            if not line:
+                break
+            self.banner.append(line)
+            m = BANNER.search(line)
+            if m:
+                self.port, self.stage = int(m.group(1)), m.group(2)
+                # The rest of the banner, up to its last line.
+                while "Ctrl+C" not in line and time.monotonic() < deadline:
+                    line = self.proc.stdout.readline().decode()
+                    self.banner.append(line)
+                return
+        self.proc.kill()
+        self.proc.wait()
+        raise AssertionError("no banner: " + "".join(self.banner) + self.stderr())
+
+    def url(self, query=""):
+        return f"ws://127.0.0.1:{self.port}/{self.stage}{query}"
+
+    def stderr(self):
+        self.err.seek(0)
+        return self.err.read().decode(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+        finally:
+            self.proc.stdout.close()
+
+    def close(self):
+        self.err.close()
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 30))
+
+
+class GatewayCommandTest(unittest.TestCase):
+    def test_routes_from_flags_echo_failures_and_shutdown(self):
+        g = Gateway("--route", f"$default={FAKE}", "--route", f"$connect={FAKE}",
+                    "--two-way", "$default", "--timeout", "1")
+        try:
+            banner = "".join(g.banner)
+            self.assertIn("$default      -> fake_bootstrap", banner)
+            self.assertIn("two-way", banner)
+
+            async def scenario():
+                async with websockets.connect(g.url()) as c:
+                    await c.send("hello")
+                    self.assertEqual(await c.recv(), "hello")
+                    await c.send(json.dumps({"cmd": "error"}))
+                    frame = json.loads(await c.recv())
+                    self.assertEqual(frame["message"], "Internal server error")
+                    await c.send(json.dumps({"cmd": "hang"}))
+                    frame = json.loads(await c.recv())
+                    self.assertEqual(frame["message"], "Internal server error")
+                    await c.send("still open")
+                    self.assertEqual(await c.recv(), "still open")
+                with self.assertRaises(websockets.exceptions.InvalidStatusCode) as e:
+                    await websockets.connect(g.url("?cmd=crash"))
+                self.assertEqual(e.exception.status_code, 502)
+
+            run(scenario())
+        finally:
+            self.assertEqual(g.stop(), 0)
+        err = g.stderr()
+        g.close()
+        self.assertIn("function fake_bootstrap", err)
+        self.assertIn("timed out after 1.00 seconds", err)
+        self.assertRegex(err, r"cold starts")
+
+    def test_same_path_is_one_function(self):
+        g = Gateway("--route", f"$default={FAKE}", "--route", f"ping={FAKE}",
+                    "--two-way", "$default", "--two-way", "ping")
+        try:
+            async def scenario():
+                async with websockets.connect(g.url()) as c:
+                    await c.send(json.dumps({"cmd": "pid"}))
+                    a = await c.recv()
+                    await c.send(json.dumps({"action": "ping", "cmd": "pid"}))
+                    b = await c.recv()
+                    self.assertEqual(a, b, "both routes share the warm instance")
+
+            run(scenario())
+        finally:
+            g.stop()
+        err = g.stderr()
+        g.close()
+        self.assertEqual(err.count("cold start #"), 1, err)
+
+    def test_bad_arguments(self):
+        r = subprocess.run([LIFT, "gateway", "--port", "0"], capture_output=True, text=True,
+                           timeout=10)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--route", r.stderr)
+        r = subprocess.run([LIFT, "gateway", "--route", "nonsense"], capture_output=True,
+                           text=True, timeout=10)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("ROUTE=path/to/bootstrap", r.stderr)
+
+
+class InvokeCommandTest(unittest.TestCase):
+    def invoke(self, event, *extra):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(event, f)
+        try:
+            return subprocess.run([LIFT, "invoke", "--event", f.name, *extra], capture_output=True,
+                                  text=True, timeout=30)
+        finally:
+            os.unlink(f.name)
+
+    def test_prints_the_response(self):
+        r = self.invoke({"cmd": "status", "status": 201}, FAKE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout), {"statusCode": 201})
+
+    def test_function_error_exits_non_zero_with_the_error_json(self):
+        r = self.invoke({"cmd": "error"}, FAKE)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(json.loads(r.stdout)["errorType"], "TestError")
+        self.assertIn("failed (TestError)", r.stderr)
+
+    def test_timeout(self):
+        r = self.invoke({"cmd": "hang"}, "--timeout", "1", FAKE)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("Task timed out after 1.00 seconds", json.loads(r.stdout)["errorMessage"])
+
+
+
+def lift_event(*args):
+    return json.loads(subprocess.run([LIFT, "event", *args], capture_output=True, text=True,
+                                     timeout=10, check=True).stdout)
+
+
+# The caller's credentials are what the functions get; the Lift app's @connections client wants
+# some (a local endpoint accepts any).
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local"}
+
+if ECHO:  # registered by CMake only when example-echo is built; never skipped
+    class ExampleEchoBootstrapTest(unittest.TestCase):
+        """example-echo, a C++ Lift app, as an unchanged Lambda bootstrap."""
+
+        def test_invoke_connect_events(self):
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+                json.dump(lift_event("connect", "--query", "deny=1"), f)
+            try:
+                r = subprocess.run([LIFT, "invoke", "--event", f.name, ECHO],
+                                   capture_output=True, text=True, timeout=30,
+                                   env=dict(os.environ, **DUMMY_CREDENTIALS))
+            finally:
+                os.unlink(f.name)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertEqual(json.loads(r.stdout.strip().splitlines()[-1])["statusCode"], 401)
+
+        def test_behind_lift_gateway(self):
+            g = Gateway("--route", f"$connect={ECHO}", "--route", f"ping={ECHO}",
+                        "--two-way", "ping", env=DUMMY_CREDENTIALS)
+            try:
+                async def scenario():
+                    with self.assertRaises(websockets.exceptions.InvalidStatusCode) as e:
+                        await websockets.connect(g.url("?deny=1"))
+                    self.assertEqual(e.exception.status_code, 401)
+                    async with websockets.connect(g.url()) as c:
+                        for _ in range(3):
+                            await c.send(json.dumps({"action": "ping"}))
+                            self.assertEqual(json.loads(await c.recv()), {"pong": True})
+
+                run(scenario())
+            finally:
+                g.stop()
+            err = g.stderr()
+            g.close()
+            self.assertEqual(err.count("cold start #"), 1, err)
+
+
+if __name__ == "__main__":
+    unittest.main()

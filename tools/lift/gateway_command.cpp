@@ -1,0 +1,213 @@
+// `lift gateway`: the local API Gateway with the routes' functions run out of process, in any
+// language, through the Lambda Runtime API (function_gateway).
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <lift/core/log.hpp>
+#include <lift/gateway/function_gateway.hpp>
+#include <lift/gateway/template.hpp>
+
+#include "commands.hpp"
+
+namespace lift::tool {
+
+namespace {
+
+struct gateway_args {
+    std::vector<std::string> routes;
+    std::vector<std::string> two_way;
+    std::vector<std::string> env;
+    std::string template_file;
+    int max_concurrency = 10;
+    int timeout_seconds = 3;
+    int memory_mb = 128;
+    std::int64_t init_timeout_ms = 10000;
+    std::string region;
+    std::string log_level = "info";
+    gateway::options opts;
+};
+
+// A function name from its path: the directory of a file named `bootstrap`, else the file's
+// stem (`dist/chat/bootstrap` -> `chat`, `handlers/echo.mjs` -> `echo`).
+std::string function_name(const std::string& path) {
+    const std::filesystem::path p{path};
+    std::string name = p.filename() == "bootstrap" && p.has_parent_path()
+                           ? p.parent_path().filename().string()
+                           : p.stem().string();
+    return name.empty() ? std::string{"function"} : name;
+}
+
+int run_gateway(gateway_args& a) {
+    auto level = parse_log_level(a.log_level);
+    if (!level) {
+        std::fprintf(stderr, "lift gateway: unknown log level '%s'\n", a.log_level.c_str());
+        return 2;
+    }
+    if (!a.template_file.empty() && !a.routes.empty()) {
+        std::fprintf(stderr, "lift gateway: give either --template or --route, not both\n");
+        return 2;
+    }
+    if (a.template_file.empty() && a.routes.empty()) {
+        std::fprintf(stderr, "lift gateway: give at least one --route 'ROUTE=path/to/bootstrap'\n");
+        return 2;
+    }
+    std::map<std::string, std::string> environment;
+    for (const auto& kv : a.env) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            std::fprintf(stderr, "lift gateway: --env wants NAME=VALUE, got '%s'\n", kv.c_str());
+            return 2;
+        }
+        environment[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    gateway::api_config api;
+    api.name = "lift";
+    if (!a.template_file.empty()) {
+        auto loaded = gateway::load_template(a.template_file);
+        if (!loaded) {
+            std::fprintf(stderr, "lift gateway: %s\n", loaded.error().message.c_str());
+            return 2;
+        }
+        api = std::move(*loaded);
+        for (auto& f : api.functions) {
+            for (const auto& [k, v] : environment) {
+                f.environment.emplace(k, v);
+            }
+        }
+    }
+    if (!a.opts.route_selection_expression.empty()) {
+        api.route_selection_expression = a.opts.route_selection_expression;
+    }
+    std::map<std::string, std::string> by_path;  // path -> function name
+    for (const auto& spec : a.routes) {
+        const auto eq = spec.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+            std::fprintf(stderr, "lift gateway: --route wants ROUTE=path/to/bootstrap, got '%s'\n",
+                         spec.c_str());
+            return 2;
+        }
+        const std::string key = spec.substr(0, eq);
+        const std::string path = spec.substr(eq + 1);
+        auto it = by_path.find(path);
+        if (it == by_path.end()) {
+            std::string name = function_name(path);
+            for (int n = 2; std::any_of(api.functions.begin(), api.functions.end(),
+                                        [&](const auto& f) { return f.name == name; });
+                 ++n) {
+                name = fmt::format("{}-{}", function_name(path), n);
+            }
+            gateway::function_config f;
+            f.name = name;
+            f.command = {path};
+            f.timeout_seconds = a.timeout_seconds;
+            f.memory_mb = a.memory_mb;
+            f.max_concurrency = a.max_concurrency;
+            f.environment = environment;
+            api.functions.push_back(std::move(f));
+            it = by_path.emplace(path, name).first;
+        }
+        const bool two_way = std::find(a.two_way.begin(), a.two_way.end(), key) != a.two_way.end();
+        api.routes.push_back({.route_key = key, .function = it->second, .two_way = two_way});
+    }
+    a.opts.level = *level;
+    gateway::function_host_options host_opts;
+    host_opts.level = *level;
+    host_opts.init_timeout_ms = a.init_timeout_ms;
+    if (!a.region.empty()) {
+        host_opts.region = a.region;
+        a.opts.region = a.region;
+    }
+    auto started = gateway::function_gateway::start(api, a.opts, host_opts);
+    if (!started) {
+        std::fprintf(stderr, "lift gateway: %s\n", started.error().message.c_str());
+        return 1;
+    }
+    auto& gw = **started;
+    gw.handle_signals();
+    std::string routes;
+    for (const auto& r : api.routes) {
+        const auto& f = *std::find_if(api.functions.begin(), api.functions.end(),
+                                      [&](const auto& fn) { return fn.name == r.function; });
+        routes += fmt::format("  {:<13} -> {} ({}{})\n", r.route_key, f.name, f.command.front(),
+                              r.two_way ? ", two-way" : "");
+    }
+    const std::string out = fmt::format(
+        "Lift local gateway (stage {}, functions out of process via the Lambda Runtime API)\n"
+        "  WebSocket:    {}\n"
+        "  @connections: {}/@connections/{{connectionId}}\n"
+        "Routes:\n{}"
+        "{}"
+        "Press Ctrl+C to stop.\n",
+        a.opts.stage, gw.websocket_url(), gw.management_url(), routes,
+        a.template_file.empty()
+            ? fmt::format("Functions: timeout {} s, memory {} MB, up to {} instances each\n",
+                          a.timeout_seconds, a.memory_mb, a.max_concurrency)
+            : fmt::format("From template {}\n", a.template_file));
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+    gw.wait();
+    const auto s = gw.stats();
+    std::fprintf(stderr, "lift gateway: stopped; %llu invocations, %llu failed, %llu cold starts\n",
+                 static_cast<unsigned long long>(s.invocations),
+                 static_cast<unsigned long long>(s.invocation_errors),
+                 static_cast<unsigned long long>(s.cold_starts));
+    gw.stop();
+    return 0;
+}
+
+}  // namespace
+
+command add_gateway_command(CLI::App& parent) {
+    auto a = std::make_shared<gateway_args>();
+    a->opts.integration_timeout_ms = 29000;
+    auto* cmd = parent.add_subcommand(
+        "gateway",
+        "Local API Gateway WebSocket API whose routes run Lambda functions out of process "
+        "(any language) through the Lambda Runtime API");
+    cmd->add_option("--route", a->routes,
+                    "ROUTE=path/to/bootstrap (repeatable; the same path is the same function)");
+    cmd->add_option("--two-way", a->two_way, "route key with a route response (repeatable)");
+    cmd->add_option("--template", a->template_file,
+                    "SAM/CloudFormation template with the WebSocket API and its functions");
+    cmd->add_option("--max-concurrency", a->max_concurrency, "instances per function at most")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    cmd->add_option("--timeout", a->timeout_seconds, "function timeout in seconds")
+        ->check(CLI::Range(1, 900))
+        ->capture_default_str();
+    cmd->add_option("--memory", a->memory_mb, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        ->check(CLI::Range(128, 10240))
+        ->capture_default_str();
+    cmd->add_option("--env", a->env, "NAME=VALUE for every function (repeatable)");
+    cmd->add_option("--init-timeout", a->init_timeout_ms,
+                    "milliseconds an instance may take to poll /next")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--region", a->region, "AWS_REGION of the functions (default us-east-1)");
+    cmd->add_option("--host", a->opts.host, "address to listen on")->capture_default_str();
+    cmd->add_option("--port", a->opts.port, "port; 0 picks a free one")->capture_default_str();
+    cmd->add_option("--stage", a->opts.stage, "stage name")->capture_default_str();
+    cmd->add_option("--idle-timeout", a->opts.idle_timeout_seconds, "idle seconds before 1001")
+        ->capture_default_str();
+    cmd->add_option("--max-lifetime", a->opts.max_lifetime_seconds, "connection lifetime seconds")
+        ->capture_default_str();
+    cmd->add_option("--integration-timeout", a->opts.integration_timeout_ms,
+                    "milliseconds before API Gateway gives up on an integration")
+        ->check(CLI::Range(50, 29000))
+        ->capture_default_str();
+    cmd->add_option("--route-selection-expression", a->opts.route_selection_expression,
+                    "default $request.body.action");
+    cmd->add_option("--log-level", a->log_level, "debug, info, warn, error")->capture_default_str();
+    return [a] {
+        return run_gateway(*a);
+    };
+}
+
+}  // namespace lift::tool
