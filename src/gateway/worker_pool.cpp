@@ -32,6 +32,10 @@ bool worker_pool::post(std::function<void()> job) {
         return true;
     }
     if (idle_ > 0) {
+        // Claim the sleeper now: until it runs it still sleeps, and a second post must not
+        // count on it too (it would wake nobody and leave its job queued behind a busy one).
+        --idle_;
+        ++wakes_;
         lock.unlock();
         cv_.notify_one();
         return true;
@@ -70,8 +74,15 @@ void worker_pool::run() {
         }
         if (jobs_.empty() && !stopping_) {
             ++idle_;
-            cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-            --idle_;
+            cv_.wait(lock, [this] { return stopping_ || wakes_ > 0; });
+            if (wakes_ > 0) {
+                --wakes_;  // post() already took us off idle_
+            } else {
+                --idle_;  // stopping
+            }
+            if (jobs_.empty() && !stopping_) {
+                continue;  // a spinning worker took the job we were woken for
+            }
         }
         if (jobs_.empty()) {
             return;  // stopping and drained

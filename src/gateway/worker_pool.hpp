@@ -49,7 +49,8 @@ private:
     std::condition_variable idle_cv_;
     std::deque<std::function<void()>> jobs_;
     std::vector<std::thread> threads_;
-    std::size_t idle_ = 0;  // threads asleep on cv_
+    std::size_t idle_ = 0;   // threads asleep on cv_ and not yet claimed by a post
+    std::size_t wakes_ = 0;  // wake-ups granted by post() and not yet taken by a sleeper
     std::size_t started_ = 0;
     std::atomic<std::size_t> queued_{0};    // jobs_.size(), readable without the lock
     std::atomic<std::size_t> spinning_{0};  // threads looking for work without sleeping
