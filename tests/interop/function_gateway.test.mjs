@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { binFromEnv, interopDir, openClient, startGateway, token } from './lib/harness.mjs';
 
-const ric = path.join(interopDir, 'node_modules', 'aws-lambda-ric', 'index.mjs');
+const ric = path.join(interopDir, 'node_modules', 'aws-lambda-ric', 'bin', 'index.mjs');
 const bootstrap = path.join(interopDir, 'lambda', 'echo', 'bootstrap');
 
 describe('Node.js handler through aws-lambda-ric behind lift gateway', () => {
@@ -18,7 +18,7 @@ describe('Node.js handler through aws-lambda-ric behind lift gateway', () => {
         assert.ok(existsSync(ric), `${ric} is missing: run \`npm ci\` in tests/interop`);
         gw = await startGateway(
             binFromEnv('LIFT_BIN', 'lift'),
-            ['--route', `$default=${bootstrap}`, '--two-way', '$default', '--timeout', '5'],
+            ['--route', `$default=${bootstrap}`, '--handler', 'index.handler', '--two-way', '$default', '--timeout', '5'],
             { leadingArgs: ['gateway'] },
         );
     });

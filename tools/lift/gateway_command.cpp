@@ -2,6 +2,7 @@
 // language, through the Lambda Runtime API (function_gateway).
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -31,8 +32,29 @@ struct gateway_args {
     std::int64_t init_timeout_ms = 10000;
     std::string region;
     std::string log_level = "info";
+    std::string handler;
     gateway::options opts;
 };
+
+// The Node.js Runtime Interface Client for a `nodejs*` function from a template: npm
+// `aws-lambda-ric` in a `node_modules` at or above the function's code directory (as a user
+// installs it next to the handler), else LIFT_AWS_LAMBDA_RIC (path of its bin/index.mjs).
+std::string find_node_ric(const std::string& task_root) {
+    for (std::filesystem::path dir = std::filesystem::absolute(task_root); !dir.empty();
+         dir = dir.parent_path()) {
+        const auto candidate = dir / "node_modules" / "aws-lambda-ric" / "bin" / "index.mjs";
+        if (std::filesystem::exists(candidate)) {
+            return candidate.string();
+        }
+        if (dir == dir.root_path()) {
+            break;
+        }
+    }
+    if (const char* env = std::getenv("LIFT_AWS_LAMBDA_RIC"); env != nullptr && *env != '\0') {
+        return env;
+    }
+    return {};
+}
 
 // A function name from its path: the directory of a file named `bootstrap`, else the file's
 // stem (`dist/chat/bootstrap` -> `chat`, `handlers/echo.mjs` -> `echo`).
@@ -77,6 +99,18 @@ int run_gateway(gateway_args& a) {
         }
         api = std::move(*loaded);
         for (auto& f : api.functions) {
+            if (f.command.empty() && f.runtime.rfind("nodejs", 0) == 0) {
+                const std::string ric = find_node_ric(f.task_root);
+                if (ric.empty()) {
+                    std::fprintf(stderr,
+                                 "lift gateway: function %s (%s) needs the Node.js runtime "
+                                 "interface client: `npm install aws-lambda-ric` in %s, or set "
+                                 "LIFT_AWS_LAMBDA_RIC to its bin/index.mjs\n",
+                                 f.name.c_str(), f.runtime.c_str(), f.task_root.c_str());
+                    return 2;
+                }
+                f.command = {"node", ric, f.handler};
+            }
             for (const auto& [k, v] : environment) {
                 f.environment.emplace(k, v);
             }
@@ -106,6 +140,7 @@ int run_gateway(gateway_args& a) {
             gateway::function_config f;
             f.name = name;
             f.command = {path};
+            f.handler = a.handler;
             f.timeout_seconds = a.timeout_seconds;
             f.memory_mb = a.memory_mb;
             f.max_concurrency = a.max_concurrency;
@@ -174,6 +209,9 @@ command add_gateway_command(CLI::App& parent) {
     cmd->add_option("--route", a->routes,
                     "ROUTE=path/to/bootstrap (repeatable; the same path is the same function)");
     cmd->add_option("--two-way", a->two_way, "route key with a route response (repeatable)");
+    cmd->add_option("--handler", a->handler,
+                    "_HANDLER of the --route functions (e.g. index.handler for a Node.js "
+                    "bootstrap running aws-lambda-ric); default: bootstrap");
     cmd->add_option("--template", a->template_file,
                     "SAM/CloudFormation template with the WebSocket API and its functions");
     cmd->add_option("--max-concurrency", a->max_concurrency, "instances per function at most")
