@@ -3,6 +3,7 @@
 //   lift event message --route-key sendmessage --body '{"action":"sendmessage"}'
 //   lift route --routes join,leave '{"action":"join"}'
 //   lift table create --name connections --endpoint http://127.0.0.1:8000
+//   lift package --target example-chat --out dist/
 #include <cstdio>
 #include <exception>
 #include <map>
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
     add(&lift::tool::add_event_command);
     add(&lift::tool::add_route_command);
     add(&lift::tool::add_table_command);
+    add(&lift::tool::add_package_command);
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
