@@ -15,7 +15,6 @@ set -euo pipefail
 
 build=${1:?usage: old_glibc_test.sh BUILD_DIR [ROOT_DIR]}
 root=${2:-${LIFT_OLD_GLIBC_ROOT:-$build/old-glibc-root}}
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 max=2.34
 
 fail() {
@@ -32,7 +31,7 @@ if [ ! -x "$root/usr/bin/ldd" ]; then
         >"$build/old-glibc-debootstrap.log" 2>&1 ||
         fail "debootstrap failed; see $build/old-glibc-debootstrap.log"
 fi
-root_glibc=$(chroot "$root" /usr/bin/ldd --version | head -1 | grep -oE '[0-9]+\.[0-9]+$')
+root_glibc=$(chroot "$root" /usr/bin/ldd --version | sed -n "1s/.* \([0-9][0-9.]*\)$/\1/p")
 echo "old_glibc_test: root glibc $root_glibc"
 
 # newer(a, b): a > b as versions
