@@ -13,6 +13,7 @@
 #include <lift/core/error.hpp>
 #include <lift/core/event.hpp>
 #include <lift/core/identity.hpp>
+#include <lift/core/invocation.hpp>
 #include <lift/core/json.hpp>
 #include <lift/core/log.hpp>
 #include <lift/core/memory_store.hpp>

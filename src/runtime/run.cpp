@@ -11,15 +11,15 @@
 #include <fmt/format.h>
 
 #include <lift/aws/config.hpp>
-#include <lift/aws/dynamodb.hpp>
-#include <lift/aws/dynamodb_store.hpp>
 #include <lift/aws/http.hpp>
 #include <lift/aws/management_api.hpp>
 #include <lift/aws/sigv4_verifier.hpp>
 #include <lift/core/ascii.hpp>
 #include <lift/core/clock.hpp>
-#include <lift/core/memory_store.hpp>
+#include <lift/runtime/lambda.hpp>
 #include <lift/runtime/run.hpp>
+
+#include "store_setup.hpp"
 
 namespace lift {
 
@@ -70,136 +70,13 @@ bool bool_from_env(const char* name, bool& target, std::string& problem) {
     return true;
 }
 
-// Credentials the http management mode signs with when none are configured (verification is
-// then necessarily off: --verify-sigv4 requires configured credentials).
-aws::credentials local_dummy_credentials() {
-    return {"LIFTLOCALDUMMYKEY", "lift-local-dummy-secret-not-used-for-verification", ""};
-}
-
-// The DynamoDB store together with the clients it uses. The app owns its store (and may outlive
-// this call), so the store owns its HTTP and DynamoDB clients.
-class owned_dynamodb_store final : public connection_store {
-public:
-    owned_dynamodb_store(std::unique_ptr<aws::http_client> http,
-                         aws::dynamodb_config config,
-                         std::string table)
-        : http_(std::move(http)),
-          client_(*http_, std::move(config)),
-          store_(client_, std::move(table), clock_) {}
-
-    aws::dynamodb_client& client() noexcept { return client_; }
-
-    result<void> save(const connection_record& record) override { return store_.save(record); }
-
-    result<std::optional<connection_record>> get(std::string_view id) override {
-        return store_.get(id);
-    }
-
-    result<void> update(const connection_record& record) override { return store_.update(record); }
-
-    result<void> remove(std::string_view id) override { return store_.remove(id); }
-
-    result<std::vector<connection_record>> list_by_user(std::string_view user) override {
-        return store_.list_by_user(user);
-    }
-
-    result<std::vector<connection_record>> list_by_tenant(std::string_view tenant) override {
-        return store_.list_by_tenant(tenant);
-    }
-
-    result<std::vector<connection_record>> list_all() override { return store_.list_all(); }
-
-    result<std::size_t> count() override { return store_.count(); }
-
-private:
-    system_clock clock_;
-    std::unique_ptr<aws::http_client> http_;
-    aws::dynamodb_client client_;
-    aws::dynamodb_store store_;
-};
-
-// Settings of the DynamoDB store from flags/environment.
-struct store_settings {
-    std::string kind;  // "" (not chosen: the app's store or memory), "memory" or "dynamodb"
-    std::string table;
-    bool create_table = false;
-};
-
-// Builds the DynamoDB store: credentials (dummy ones only for an endpoint override, i.e. a
-// local DynamoDB), region, endpoint, then checks (or creates) the table. On failure prints why
-// and returns the exit status.
-result<std::unique_ptr<owned_dynamodb_store>> make_dynamodb_store(const aws::environment& env,
-                                                                  const store_settings& settings,
-                                                                  std::string& description) {
-    if (settings.table.empty()) {
-        return lift::error{errc::invalid_argument,
-                           "LIFT_CONNECTION_STORE=dynamodb needs a table: set LIFT_DYNAMODB_TABLE "
-                           "or --dynamodb-table (create it with `lift table create --name T`)"};
-    }
-    aws::dynamodb_config config;
-    config.region = aws::resolve_region(env).value_or("us-east-1");
-    if (const auto url = aws::resolve_endpoint(env, aws::dynamodb_endpoint_suffix)) {
-        auto ep = aws::parse_endpoint(*url);
-        if (!ep) {
-            return lift::error{ep.error().code,
-                               fmt::format("DynamoDB endpoint '{}': {}", *url, ep.error().message)};
-        }
-        config.endpoint_override = std::move(*ep);
-    }
-    if (auto creds = aws::resolve_credentials(env)) {
-        config.credentials = std::move(*creds);
-    } else if (config.endpoint_override) {
-        config.credentials = local_dummy_credentials();  // local DynamoDB: any key is accepted
-    } else {
-        return lift::error{creds.error().code,
-                           "the DynamoDB store needs AWS credentials: " + creds.error().message};
-    }
-    auto http = aws::http_client::create({});
-    if (!http) {
-        return http.error();
-    }
-    auto store = std::make_unique<owned_dynamodb_store>(std::move(*http), config, settings.table);
-    const std::string where = store->client().target().url();
-    if (settings.create_table) {
-        aws::connection_table_options table_options;
-        table_options.require_ttl = false;  // dynalite has no UpdateTimeToLive; AWS does
-        auto report = aws::create_connection_table(store->client(), settings.table, table_options);
-        if (!report) {
-            return lift::error{report.error().code,
-                               fmt::format("creating table '{}' at {}: {}", settings.table, where,
-                                           report.error().message)};
-        }
-        description =
-            fmt::format("DynamoDB store: table {} at {}, {}, TTL {}", settings.table, where,
-                        report->created ? "created" : "existing", report->ttl_status);
-        return store;
-    }
-    auto described = store->client().describe_table(settings.table);
-    if (!described) {
-        if (described.error().code == aws::errc::resource_not_found) {
-            return lift::error{described.error().code,
-                               fmt::format("table '{}' does not exist at {}; create it with `lift "
-                                           "table create --name {}` or pass --create-table",
-                                           settings.table, where, settings.table)};
-        }
-        return lift::error{described.error().code,
-                           fmt::format("DynamoDB table '{}' at {}: {}", settings.table, where,
-                                       described.error().message)};
-    }
-    description = fmt::format("DynamoDB store: table {} at {}", settings.table, where);
-    return store;
-}
-
 }  // namespace
 
 int run(app& application, int argc, char** argv, run_options ro) {
     if (const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API"); api != nullptr && *api != '\0') {
-        std::fprintf(stderr,
-                     "lift: AWS_LAMBDA_RUNTIME_API is set (%s), but this build of Lift has no "
-                     "Lambda runtime loop yet.\n"
-                     "lift: unset AWS_LAMBDA_RUNTIME_API to run the local gateway instead.\n",
-                     api);
-        return 3;
+        // A Lambda bootstrap: the Runtime API drives the app; flags are not used there.
+        const aws::process_environment lambda_env;
+        return runtime::run_lambda(application, lambda_env);
     }
 
     gateway::options opts;
@@ -207,7 +84,7 @@ int run(app& application, int argc, char** argv, run_options ro) {
     std::string level_text = "info";
     bool verify_sigv4 = false;
     std::string management_mode = "direct";
-    store_settings store_choice;
+    runtime::detail::store_settings store_choice;
     bool ok =
         from_env("LIFT_HOST", opts.host, problem) && from_env("LIFT_PORT", opts.port, problem) &&
         from_env("LIFT_STAGE", opts.stage, problem) &&
@@ -299,12 +176,6 @@ int run(app& application, int argc, char** argv, run_options ro) {
         return 2;
     }
     opts.level = *level;
-    if (!store_choice.kind.empty() && store_choice.kind != "memory" &&
-        store_choice.kind != "dynamodb") {
-        std::fprintf(stderr, "lift: unknown connection store '%s' (memory, dynamodb)\n",
-                     store_choice.kind.c_str());
-        return 2;
-    }
     if (management_mode != "direct" && management_mode != "http") {
         std::fprintf(stderr, "lift: unknown management mode '%s' (direct, http)\n",
                      management_mode.c_str());
@@ -354,7 +225,8 @@ int run(app& application, int argc, char** argv, run_options ro) {
             return 1;
         }
         http = std::move(*client);
-        const aws::credentials signing = resolved ? *resolved : local_dummy_credentials();
+        const aws::credentials signing =
+            resolved ? *resolved : runtime::detail::local_dummy_credentials();
         opts.handler_connection_api =
             [&, signing](const std::string& own_url,
                          connection_api&) -> result<std::unique_ptr<connection_api>> {
@@ -379,21 +251,11 @@ int run(app& application, int argc, char** argv, run_options ro) {
     }
 
     // The store: an explicit choice replaces the app's own; otherwise the app's, else memory.
-    std::string store_kind = "application-provided store";
-    if (store_choice.kind == "dynamodb") {
-        auto store = make_dynamodb_store(env, store_choice, store_kind);
-        if (!store) {
-            std::fprintf(stderr, "lift: %s\n", store.error().message.c_str());
-            return store.error().code == condition::invalid ||
-                           store.error().code == condition::not_found ||
-                           store.error().code == condition::auth
-                       ? 2
-                       : 1;
-        }
-        application.use_store(std::move(*store));
-    } else if (store_choice.kind == "memory" || application.store() == nullptr) {
-        application.use_store(std::make_unique<memory_store>());
-        store_kind = "in-memory store";
+    std::string store_kind;
+    if (auto installed = runtime::detail::install_store(application, env, store_choice, store_kind);
+        !installed) {
+        std::fprintf(stderr, "lift: %s\n", installed.error().message.c_str());
+        return runtime::detail::store_failure_status(installed.error());
     }
     auto started = gateway::gateway::start(application, opts);
     if (!started) {

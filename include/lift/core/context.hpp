@@ -21,6 +21,7 @@
 #include <lift/core/connection_store.hpp>
 #include <lift/core/event.hpp>
 #include <lift/core/identity.hpp>
+#include <lift/core/invocation.hpp>
 #include <lift/core/log.hpp>
 #include <lift/core/result.hpp>
 
@@ -34,6 +35,8 @@ struct context_services {
     const lift::clock* clock = nullptr;  ///< time source; null means the system clock
     log_sink* sink = nullptr;            ///< log destination; null means no logging
     log_level level = log_level::info;   ///< minimum log level
+    /// The Lambda invocation being served (set by the Lambda loop), or null.
+    const invocation_info* invocation = nullptr;
 };
 
 /// Per-event handler context. Not thread-safe: one event, one thread.
@@ -107,6 +110,10 @@ public:
 
     /// The management API, or nullptr.
     connection_api* api() const noexcept { return services_.api; }
+
+    /// The Lambda invocation (request id, function ARN, trace id, client context, Cognito
+    /// identity) when running under the Lambda loop; nullptr inside the local gateway.
+    const invocation_info* invocation() const noexcept { return services_.invocation; }
 
     /// The connection store, or nullptr when the app has none.
     connection_store* store() const noexcept { return services_.store; }

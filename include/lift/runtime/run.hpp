@@ -1,8 +1,9 @@
 /// @file run.hpp
 /// `lift::run(app, argc, argv)`: the one entry point of a Lift program. With
-/// `AWS_LAMBDA_RUNTIME_API` set it will run the Lambda custom-runtime loop (not yet available:
-/// it exits non-zero with a clear message); otherwise it starts the local gateway with the app
-/// in-process, prints the URLs and serves until SIGINT/SIGTERM.
+/// `AWS_LAMBDA_RUNTIME_API` set it runs the Lambda custom-runtime loop
+/// (`lift::runtime::run_lambda`, configured from the environment; flags are ignored there);
+/// otherwise it starts the local gateway with the app in-process, prints the URLs and serves
+/// until SIGINT/SIGTERM.
 ///
 ///     int main(int argc, char** argv) {
 ///         lift::app app;  /* routes */
