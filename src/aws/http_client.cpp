@@ -119,6 +119,9 @@ struct exchange_outcome {
     bool keep_alive = false;        // the connection may be reused
 };
 
+struct client_core;
+result<void> ensure_trust_store(client_core& core);
+
 // The result of one request (with retry) and the connection, when it can be reused.
 struct request_outcome {
     result<http_response> response = http_response{};
@@ -137,6 +140,13 @@ struct client_core {
     std::map<pool_key, std::deque<connection_ptr>> idle;  // most recently used at the back
 
     std::atomic<std::uint64_t> opened{0};
+
+    // The CA bundle is parsed on the first TLS connection, not in create(): parsing ~140
+    // certificates takes tens of milliseconds and megabytes, which a Lambda cold start (and a
+    // client that only ever speaks plain HTTP, like the Runtime API's) should not pay.
+    std::mutex trust_mutex;
+    bool trust_loaded = false;          // guarded by trust_mutex
+    std::optional<error> trust_failed;  // guarded by trust_mutex; sticky
 
     std::mutex drive_mutex;
     std::condition_variable drive_cv;
@@ -281,6 +291,9 @@ asio::awaitable<result<connection_ptr>> open_connection(impl_t* self,
     auto c = std::make_unique<connection>();
     c->tls = to.tls;
     if (to.tls) {
+        if (auto trusted = ensure_trust_store(*self); !trusted) {
+            co_return trusted.error();
+        }
         c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, self->tls);
     } else {
         c->plain = std::make_unique<beast::tcp_stream>(executor);
@@ -545,48 +558,29 @@ asio::awaitable<void> fan_out_worker(impl_t* self,
     }
 }
 
-result<void> load_trust_store(ssl::context& ctx, http_client_options& options) {
+// Picks the CA bundle without reading it (a stat per candidate): the configured file, else
+// SSL_CERT_FILE, else the first that exists of Amazon Linux's and Debian's; empty `ca_file`
+// when none exists (OpenSSL's compiled-in default paths are used then). Adds the CA directory
+// (OpenSSL looks certificates up in it lazily, by hash).
+result<void> choose_trust_store(ssl::context& ctx, http_client_options& options) {
     error_code ec;
-    std::vector<std::string> tried;
+    std::error_code fs_ec;
     if (!options.ca_file.empty()) {
-        ctx.load_verify_file(options.ca_file, ec);
-        if (ec) {
-            return transport_error(errc::tls_failed,
-                                   "cannot load CA file " + options.ca_file + ": " + ec.message());
+        if (!std::filesystem::is_regular_file(options.ca_file, fs_ec)) {
+            return transport_error(errc::tls_failed, "cannot load CA file " + options.ca_file +
+                                                         ": not a readable file");
         }
     } else {
         std::vector<std::string> candidates;
         if (const char* env = std::getenv("SSL_CERT_FILE"); env != nullptr && *env != '\0') {
             candidates.emplace_back(env);
         }
-        candidates.emplace_back("/etc/ssl/certs/ca-certificates.crt");
         candidates.emplace_back("/etc/pki/tls/certs/ca-bundle.crt");
-        bool loaded = false;
+        candidates.emplace_back("/etc/ssl/certs/ca-certificates.crt");
         for (const auto& file : candidates) {
-            std::error_code fs_ec;
-            if (!std::filesystem::is_regular_file(file, fs_ec)) {
-                tried.push_back(file + " (missing)");
-                continue;
-            }
-            ctx.load_verify_file(file, ec);
-            if (ec) {
-                tried.push_back(file + " (" + ec.message() + ")");
-                continue;
-            }
-            options.ca_file = file;
-            loaded = true;
-            break;
-        }
-        if (!loaded) {
-            ctx.set_default_verify_paths(ec);
-            if (ec) {
-                std::string list;
-                for (const auto& t : tried) {
-                    list += (list.empty() ? "" : ", ") + t;
-                }
-                return transport_error(errc::tls_failed,
-                                       "no trust store could be loaded; tried " + list +
-                                           " and OpenSSL's default paths: " + ec.message());
+            if (std::filesystem::is_regular_file(file, fs_ec)) {
+                options.ca_file = file;
+                break;
             }
         }
     }
@@ -606,6 +600,41 @@ result<void> load_trust_store(ssl::context& ctx, http_client_options& options) {
     return {};
 }
 
+// Parses the chosen CA bundle into the client's TLS context, once; later calls return the
+// first outcome. Thread-safe (TLS connections are only made after it returned success).
+result<void> ensure_trust_store(client_core& core) {
+    std::lock_guard lock(core.trust_mutex);
+    if (core.trust_loaded) {
+        return {};
+    }
+    if (core.trust_failed) {
+        return *core.trust_failed;
+    }
+    error_code ec;
+    if (!core.options.ca_file.empty()) {
+        core.tls.load_verify_file(core.options.ca_file, ec);
+        if (ec) {
+            core.trust_failed =
+                transport_error(errc::tls_failed, "cannot load CA file " + core.options.ca_file +
+                                                      ": " + ec.message());
+            return *core.trust_failed;
+        }
+    } else {
+        core.tls.set_default_verify_paths(ec);
+        if (ec) {
+            core.trust_failed = transport_error(
+                errc::tls_failed,
+                "no trust store could be loaded; tried SSL_CERT_FILE, "
+                "/etc/pki/tls/certs/ca-bundle.crt, /etc/ssl/certs/ca-certificates.crt (all "
+                "missing) and OpenSSL's default paths: " +
+                    ec.message());
+            return *core.trust_failed;
+        }
+    }
+    core.trust_loaded = true;
+    return {};
+}
+
 }  // namespace
 
 struct http_client::impl : client_core {
@@ -622,8 +651,8 @@ result<std::unique_ptr<http_client>> http_client::create(http_client_options opt
     if (ec) {
         return transport_error(errc::tls_failed, "cannot configure TLS: " + ec.message());
     }
-    if (auto loaded = load_trust_store(p->tls, p->options); !loaded) {
-        return loaded.error();
+    if (auto chosen = choose_trust_store(p->tls, p->options); !chosen) {
+        return chosen.error();
     }
     p->tls.set_verify_mode(p->options.verify_peer ? ssl::verify_peer : ssl::verify_none, ec);
     if (ec) {

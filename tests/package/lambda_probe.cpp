@@ -4,7 +4,8 @@
 //   random_device   std::random_device draws (libstdc++'s arc4random)
 //   getaddrinfo     "localhost" resolves (glibc's NSS files, dynamic)
 //   openssl         SHA-256 of "abc" and a TLS client context (static libcrypto/libssl)
-//   trust_store     lift::aws::http_client finds a CA bundle (Debian or Amazon Linux path)
+//   trust_store     lift::aws::http_client finds a CA bundle (Amazon Linux or Debian path)
+//                   and the static OpenSSL parses it
 // Exit status 0 when every check passed; the failing check's name otherwise on stderr.
 #include <cstdio>
 #include <cstring>
@@ -130,8 +131,16 @@ int main(int argc, char** argv) {
     check("random_device", random_device_works());
     check("getaddrinfo", getaddrinfo_works());
     check("openssl", openssl_works(), OpenSSL_version(OPENSSL_VERSION));
+    // http_client picks the bundle (Amazon Linux's or Debian's path); static OpenSSL parses it.
     auto client = lift::aws::http_client::create({});
-    check("trust_store", client.has_value(),
-          client ? (*client)->options().ca_file : client.error().message);
+    std::string ca_file = client ? (*client)->options().ca_file : client.error().message;
+    bool parsed = false;
+    if (client && !ca_file.empty()) {
+        SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+        parsed =
+            ctx != nullptr && SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) == 1;
+        SSL_CTX_free(ctx);
+    }
+    check("trust_store", parsed, ca_file);
     return failed == 0 ? 0 : 1;
 }
