@@ -14,10 +14,13 @@ set -euo pipefail
 
 usage() {
     cat <<'USAGE'
-usage: bench/cold_start.sh [--runs N] [--rounds N] [--no-build] [--skip-node] [--help]
+usage: bench/cold_start.sh [--runs N] [--rounds N] [--wait-quiet MIN] [--no-build] [--skip-node]
+                          [--help]
 
   --runs N     measured runs per round and runtime (default 20)
   --rounds N   lift/node alternations (default 3)
+  --wait-quiet MIN  before each measurement wait for 3 s in a row in which the machine is < 15%
+               busy, spending at most MIN minutes waiting over the whole run (default 0)
   --no-build   use the binaries already in $BUILD_DIR
   --skip-node  do not run the aws-lambda-ric peer
 Environment: BUILD_DIR (default <repo>/build-bench, Release), RESULTS_DIR (default
@@ -34,17 +37,22 @@ runs=20
 rounds=3
 build=1
 run_node=1
+wait_quiet=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --runs) runs=${2:?--runs takes a number}; shift 2 ;;
     --rounds) rounds=${2:?--rounds takes a number}; shift 2 ;;
+    --wait-quiet) wait_quiet=${2:?--wait-quiet takes minutes}; shift 2 ;;
     --no-build) build=0; shift ;;
     --skip-node) run_node=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "cold_start: unknown option '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
-[[ $runs =~ ^[0-9]+$ && $rounds =~ ^[0-9]+$ ]] || { echo "cold_start: --runs/--rounds take whole numbers" >&2; exit 2; }
+[[ $runs =~ ^[0-9]+$ && $rounds =~ ^[0-9]+$ && $wait_quiet =~ ^[0-9]+$ ]] ||
+    { echo "cold_start: --runs/--rounds/--wait-quiet take whole numbers" >&2; exit 2; }
+# shellcheck source=bench/lib/quiet.sh
+. "$ROOT/bench/lib/quiet.sh"
 
 mkdir -p "$RESULTS_DIR"
 log() { echo "cold_start: $*" | tee -a "$RESULTS_DIR/summary.txt"; }
@@ -80,10 +88,12 @@ fi
 
 cs=$BUILD_DIR/bin/cold-start
 for round in $(seq 1 "$rounds"); do
-    log "round $round/$rounds"
+    quiet_gate
+    log "round $round/$rounds (machine busy: $(busy_pct)% of one CPU)"
     "$cs" --runs "$runs" --label lift --cwd "$task" -- "$task/bootstrap" \
         | tee -a "$RESULTS_DIR/raw.txt" | grep -E '^lift:' | tee -a "$RESULTS_DIR/summary.txt"
     if [ "$run_node" = 1 ]; then
+        quiet_gate
         "$cs" --runs "$runs" --label node --cwd "$NODE_DIR" --handler index.handler -- \
             "$NODE_DIR/node_modules/.bin/aws-lambda-ric" index.handler \
             | tee -a "$RESULTS_DIR/raw.txt" | grep -E '^node:' | tee -a "$RESULTS_DIR/summary.txt"
