@@ -100,6 +100,20 @@ class PackagedBootstraps(unittest.TestCase):
                 self.assertEqual(res.returncode, 0, res.stderr)
                 self.assertTrue(os.access(os.path.join(dest, "bootstrap"), os.X_OK))
 
+    def test_store_writes_an_uncompressed_zip(self):
+        name, path = next(iter(BOOTSTRAPS.items()))
+        out_dir = os.path.join(self.work, "stored")
+        res = run(LIFT, "package", "--binary", path, "--name", name, "--store", "--out", out_dir)
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        with zipfile.ZipFile(os.path.join(out_dir, name + ".zip")) as z:
+            self.assertIsNone(z.testzip())
+            (info,) = z.infolist()
+            self.assertEqual(info.compress_type, zipfile.ZIP_STORED)
+            self.assertEqual(info.compress_size, os.path.getsize(path))
+            self.assertEqual(stat.S_IMODE(info.external_attr >> 16), 0o755)
+        with zipfile.ZipFile(self.package(name, path)) as z:
+            self.assertEqual(z.infolist()[0].compress_type, zipfile.ZIP_DEFLATED)
+
     def test_same_input_same_zip(self):
         name, path = next(iter(BOOTSTRAPS.items()))
         first = open(self.package(name, path), "rb").read()
