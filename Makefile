@@ -7,7 +7,8 @@ CTEST_ARGS ?=
 
 CONFIGURED := $(BUILD_DIR)/build.ninja
 
-.PHONY: help run test build deps deps-build configure example-echo clean format format-check bench
+.PHONY: help run test build deps deps-build configure example-echo clean format format-check bench \
+        package test-package-glibc
 
 help: ## show this help
 	@echo "Lift for C++"
@@ -16,6 +17,8 @@ help: ## show this help
 	@echo "  make test    install what is missing, build, run every test (CTest summary at the end)"
 	@echo "  make build   build everything; executables land in $(BUILD_DIR)/bin/"
 	@echo "  make bench   echo benchmark against serverless-offline and a bare Beast server"
+	@echo "  make package TARGET=example-chat   Lambda zip in dist/ (lift package)"
+	@echo "  make test-package-glibc   opt-in: bootstraps checked by an older glibc's loader"
 	@echo "  make format  clang-format every C++ file;  make clean  remove $(BUILD_DIR)/"
 	@echo "Variables: PORT=$(PORT) BUILD_DIR=$(BUILD_DIR) BUILD_TYPE=$(BUILD_TYPE) JOBS=$(JOBS)"
 	@echo "           CTEST_ARGS='-L unit' (e.g. run one label)"
@@ -44,6 +47,17 @@ test: deps configure
 
 bench: deps
 	bench/echo_vs_peers.sh
+
+TARGET ?= example-chat
+package: deps-build configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target lift
+	$(BUILD_DIR)/bin/lift package --target $(TARGET) --build-dir $(BUILD_DIR) --out dist
+
+# Opt-in: needs root, debootstrap and deb.debian.org once (the root is cached in $(BUILD_DIR)).
+test-package-glibc: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target example-echo-bootstrap example-chat-bootstrap \
+		lambda-probe-bootstrap
+	tests/package/old_glibc_test.sh $(BUILD_DIR)
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -28,7 +28,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_pkgs=(
     g++ cmake ninja-build make pkg-config
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-    libssl-dev libfmt-dev libcli11-dev
+    libssl-dev libfmt-dev libcli11-dev zlib1g-dev
 )
 test_pkgs=(
     libgtest-dev libgmock-dev googletest libbenchmark-dev

@@ -119,6 +119,9 @@ struct exchange_outcome {
     bool keep_alive = false;        // the connection may be reused
 };
 
+struct client_core;
+result<void> ensure_tls(client_core& core);
+
 // The result of one request (with retry) and the connection, when it can be reused.
 struct request_outcome {
     result<http_response> response = http_response{};
@@ -131,12 +134,20 @@ struct client_core {
     http_client_options options;
     asio::io_context ioc{1};
     asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
-    ssl::context tls{ssl::context::tls_client};
+    std::optional<ssl::context> tls;  // made by ensure_tls() on the first TLS connection
 
     std::mutex pool_mutex;
     std::map<pool_key, std::deque<connection_ptr>> idle;  // most recently used at the back
 
     std::atomic<std::uint64_t> opened{0};
+
+    // The TLS context is made, and the CA bundle parsed, on the first TLS connection, not in
+    // create(): OpenSSL's initialisation and first SSL_CTX take ~3 ms and parsing ~140
+    // certificates tens of milliseconds and megabytes, which a Lambda cold start (and a client
+    // that only ever speaks plain HTTP, like the Runtime API's) should not pay.
+    std::mutex trust_mutex;
+    bool trust_loaded = false;          // guarded by trust_mutex; `tls` is ready once true
+    std::optional<error> trust_failed;  // guarded by trust_mutex; sticky
 
     std::mutex drive_mutex;
     std::condition_variable drive_cv;
@@ -281,7 +292,10 @@ asio::awaitable<result<connection_ptr>> open_connection(impl_t* self,
     auto c = std::make_unique<connection>();
     c->tls = to.tls;
     if (to.tls) {
-        c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, self->tls);
+        if (auto ready = ensure_tls(*self); !ready) {
+            co_return ready.error();
+        }
+        c->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, *self->tls);
     } else {
         c->plain = std::make_unique<beast::tcp_stream>(executor);
     }
@@ -545,52 +559,77 @@ asio::awaitable<void> fan_out_worker(impl_t* self,
     }
 }
 
-result<void> load_trust_store(ssl::context& ctx, http_client_options& options) {
-    error_code ec;
-    std::vector<std::string> tried;
+// Picks the CA bundle without reading it (a stat per candidate): the configured file, else
+// SSL_CERT_FILE, else the first that exists of Amazon Linux's and Debian's; empty `ca_file`
+// when none exists (OpenSSL's compiled-in default paths are used then).
+result<void> choose_trust_store(http_client_options& options) {
+    std::error_code fs_ec;
     if (!options.ca_file.empty()) {
-        ctx.load_verify_file(options.ca_file, ec);
-        if (ec) {
-            return transport_error(errc::tls_failed,
-                                   "cannot load CA file " + options.ca_file + ": " + ec.message());
+        if (!std::filesystem::is_regular_file(options.ca_file, fs_ec)) {
+            return transport_error(errc::tls_failed, "cannot load CA file " + options.ca_file +
+                                                         ": not a readable file");
         }
     } else {
         std::vector<std::string> candidates;
         if (const char* env = std::getenv("SSL_CERT_FILE"); env != nullptr && *env != '\0') {
             candidates.emplace_back(env);
         }
-        candidates.emplace_back("/etc/ssl/certs/ca-certificates.crt");
         candidates.emplace_back("/etc/pki/tls/certs/ca-bundle.crt");
-        bool loaded = false;
+        candidates.emplace_back("/etc/ssl/certs/ca-certificates.crt");
         for (const auto& file : candidates) {
-            std::error_code fs_ec;
-            if (!std::filesystem::is_regular_file(file, fs_ec)) {
-                tried.push_back(file + " (missing)");
-                continue;
-            }
-            ctx.load_verify_file(file, ec);
-            if (ec) {
-                tried.push_back(file + " (" + ec.message() + ")");
-                continue;
-            }
-            options.ca_file = file;
-            loaded = true;
-            break;
-        }
-        if (!loaded) {
-            ctx.set_default_verify_paths(ec);
-            if (ec) {
-                std::string list;
-                for (const auto& t : tried) {
-                    list += (list.empty() ? "" : ", ") + t;
-                }
-                return transport_error(errc::tls_failed,
-                                       "no trust store could be loaded; tried " + list +
-                                           " and OpenSSL's default paths: " + ec.message());
+            if (std::filesystem::is_regular_file(file, fs_ec)) {
+                options.ca_file = file;
+                break;
             }
         }
     }
-    std::string dir = options.ca_path;
+    if (!options.ca_path.empty() && !std::filesystem::is_directory(options.ca_path, fs_ec)) {
+        return transport_error(errc::tls_failed,
+                               "cannot use CA directory " + options.ca_path + ": not a directory");
+    }
+    return {};
+}
+
+// Makes the TLS context (protocol options, CA bundle, CA directory, verify mode), once; later
+// calls return the first outcome. Thread-safe: TLS connections use `core.tls` only after this
+// returned success, and nothing changes it afterwards.
+result<void> ensure_tls(client_core& core) {
+    std::lock_guard lock(core.trust_mutex);
+    if (core.trust_loaded) {
+        return {};
+    }
+    if (core.trust_failed) {
+        return *core.trust_failed;
+    }
+    auto failed = [&](std::string message) {
+        core.trust_failed = transport_error(errc::tls_failed, std::move(message));
+        core.tls.reset();
+        return *core.trust_failed;
+    };
+    error_code ec;
+    auto& ctx = core.tls.emplace(ssl::context::tls_client);
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
+                    ec);
+    if (ec) {
+        return failed("cannot configure TLS: " + ec.message());
+    }
+    if (!core.options.ca_file.empty()) {
+        ctx.load_verify_file(core.options.ca_file, ec);
+        if (ec) {
+            return failed("cannot load CA file " + core.options.ca_file + ": " + ec.message());
+        }
+    } else {
+        ctx.set_default_verify_paths(ec);
+        if (ec) {
+            return failed(
+                "no trust store could be loaded; tried SSL_CERT_FILE, "
+                "/etc/pki/tls/certs/ca-bundle.crt, /etc/ssl/certs/ca-certificates.crt "
+                "(all missing) and OpenSSL's default paths: " +
+                ec.message());
+        }
+    }
+    std::string dir = core.options.ca_path;
     if (dir.empty()) {
         if (const char* env = std::getenv("SSL_CERT_DIR"); env != nullptr && *env != '\0') {
             dir = env;
@@ -598,11 +637,15 @@ result<void> load_trust_store(ssl::context& ctx, http_client_options& options) {
     }
     if (!dir.empty()) {
         ctx.add_verify_path(dir, ec);
-        if (ec && !options.ca_path.empty()) {
-            return transport_error(errc::tls_failed,
-                                   "cannot use CA directory " + dir + ": " + ec.message());
+        if (ec && !core.options.ca_path.empty()) {
+            return failed("cannot use CA directory " + dir + ": " + ec.message());
         }
     }
+    ctx.set_verify_mode(core.options.verify_peer ? ssl::verify_peer : ssl::verify_none, ec);
+    if (ec) {
+        return failed("cannot set TLS verify mode: " + ec.message());
+    }
+    core.trust_loaded = true;
     return {};
 }
 
@@ -614,20 +657,8 @@ struct http_client::impl : client_core {
 
 result<std::unique_ptr<http_client>> http_client::create(http_client_options options) {
     auto p = std::make_unique<impl>(std::move(options));
-    error_code ec;
-    p->tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                           ssl::context::no_tlsv1_1,
-                       ec);
-    if (ec) {
-        return transport_error(errc::tls_failed, "cannot configure TLS: " + ec.message());
-    }
-    if (auto loaded = load_trust_store(p->tls, p->options); !loaded) {
-        return loaded.error();
-    }
-    p->tls.set_verify_mode(p->options.verify_peer ? ssl::verify_peer : ssl::verify_none, ec);
-    if (ec) {
-        return transport_error(errc::tls_failed, "cannot set TLS verify mode: " + ec.message());
+    if (auto chosen = choose_trust_store(p->options); !chosen) {
+        return chosen.error();
     }
     return std::unique_ptr<http_client>(new http_client(std::move(p)));
 }

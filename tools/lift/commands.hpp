@@ -16,6 +16,9 @@ command add_event_command(CLI::App& parent);
 /// `lift route`: evaluates a route selection expression against a message body.
 command add_route_command(CLI::App& parent);
 
+/// `lift package`: checks a Lambda bootstrap and zips it (provided.al2023).
+command add_package_command(CLI::App& parent);
+
 /// `lift table create|describe`: the DynamoDB table of the connection store.
 command add_table_command(CLI::App& parent);
 

@@ -5,6 +5,7 @@
 //   lift table create --name connections --endpoint http://127.0.0.1:8000
 //   lift gateway --route '$default=dist/echo/bootstrap'
 //   lift invoke --event event.json dist/echo/bootstrap
+//   lift package --target example-chat --out dist/
 #include <cstdio>
 #include <exception>
 #include <map>
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
     add(&lift::tool::add_table_command);
     add(&lift::tool::add_gateway_command);
     add(&lift::tool::add_invoke_command);
+    add(&lift::tool::add_package_command);
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -102,8 +102,10 @@ struct http_client_options {
     std::size_t max_response_bytes = 16 * 1024 * 1024;  ///< larger responses → `bad_response`
     bool verify_peer = true;  ///< verify the certificate chain and host name (never off on AWS)
     /// CA bundle file. Empty: `SSL_CERT_FILE` if set, else the first that exists of
-    /// `/etc/ssl/certs/ca-certificates.crt` (Debian), `/etc/pki/tls/certs/ca-bundle.crt`
-    /// (Amazon Linux 2023), then OpenSSL's compiled-in default paths.
+    /// `/etc/pki/tls/certs/ca-bundle.crt` (Amazon Linux 2023), `/etc/ssl/certs/ca-certificates.crt`
+    /// (Debian), then OpenSSL's compiled-in default paths. The TLS context is made and the file
+    /// parsed on the first TLS connection (a Lambda cold start does not pay for it; plain-HTTP
+    /// clients never do).
     std::string ca_file;
     std::string ca_path;  ///< directory of hashed certificates (`SSL_CERT_DIR`), optional
 };
@@ -116,8 +118,10 @@ struct http_client_options {
 /// run by another caller's thread). Not copyable or movable (hold it in a unique_ptr).
 class http_client final : public http_transport {
 public:
-    /// Builds a client; fails with `aws::errc::tls_failed` when the trust store cannot be
-    /// loaded (the message names the files tried).
+    /// Builds a client; fails with `aws::errc::tls_failed` when a configured CA file or
+    /// directory does not exist. A CA bundle that exists but does not parse (or any other TLS
+    /// set-up failure) fails every TLS request instead, with the same code and a message
+    /// naming the file.
     [[nodiscard]] static result<std::unique_ptr<http_client>> create(http_client_options options);
 
     ~http_client() override;
