@@ -103,6 +103,11 @@ result<std::unique_ptr<function_gateway>> function_gateway::start(const api_conf
         return gw.error();
     }
     fg->gw_ = std::move(*gw);
+    // Functions reach @connections on this gateway, as Lift's own http management mode does:
+    // the event's domainName would give https://127.0.0.1:PORT/{stage}, which is plain HTTP
+    // here. A function's own AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI wins.
+    fg->host_->set_environment("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI",
+                               fg->gw_->management_url());
     return fg;
 }
 

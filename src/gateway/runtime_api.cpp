@@ -94,11 +94,15 @@ runtime_target parse_runtime_target(std::string_view target) {
 
 std::vector<std::string> lambda_environment(const function_config& fn,
                                             const function_host_options& opts,
+                                            const std::map<std::string, std::string>& defaults,
                                             std::uint16_t port,
                                             std::string_view task_root,
                                             std::string_view log_stream,
                                             const std::function<const char*(const char*)>& getenv) {
-    std::map<std::string, std::string> env{fn.environment.begin(), fn.environment.end()};
+    std::map<std::string, std::string> env{defaults.begin(), defaults.end()};
+    for (const auto& [k, v] : fn.environment) {
+        env[k] = v;
+    }
     auto pass = [&](const char* name) {
         if (const char* v = getenv(name); v != nullptr) {
             env[name] = v;
@@ -341,6 +345,11 @@ public:
         return t;
     }
 
+    void set_environment(std::string name, std::string value) override {
+        const std::lock_guard lock{env_mutex_};
+        opts_.environment[std::move(name)] = std::move(value);
+    }
+
     void stop() override {
         {
             std::lock_guard lock{registry_mutex_};
@@ -537,8 +546,13 @@ private:
             return false;
         }
         inst->port = inst->acceptor.local_endpoint().port();
-        const auto env = detail::lambda_environment(f.cfg, opts_, inst->port, f.task_root,
-                                                    make_log_stream(), &::getenv);
+        std::map<std::string, std::string> env_defaults;
+        {
+            const std::lock_guard lock{env_mutex_};
+            env_defaults = opts_.environment;
+        }
+        const auto env = detail::lambda_environment(f.cfg, opts_, env_defaults, inst->port,
+                                                    f.task_root, make_log_stream(), &::getenv);
         std::vector<char*> envp;
         for (const auto& e : env) {
             envp.push_back(const_cast<char*>(e.c_str()));
@@ -985,6 +999,7 @@ private:
     }
 
     function_host_options opts_;
+    std::mutex env_mutex_;  // guards opts_.environment (set_environment)
     stderr_sink stderr_;
     logger log_;
     asio::io_context ioc_;

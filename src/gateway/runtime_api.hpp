@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,7 @@ runtime_target parse_runtime_target(std::string_view target);
 /// variables (which cannot override the reserved ones).
 std::vector<std::string> lambda_environment(const function_config& fn,
                                             const function_host_options& opts,
+                                            const std::map<std::string, std::string>& defaults,
                                             std::uint16_t port,
                                             std::string_view task_root,
                                             std::string_view log_stream,

@@ -218,6 +218,93 @@ if ECHO:  # registered by CMake only when example-echo is built; never skipped
             g.close()
             self.assertEqual(err.count("cold start #"), 1, err)
 
+        def test_from_a_sam_template(self):
+            """`lift gateway --template`: the WebSocket API of a SAM template, run locally."""
+            with tempfile.TemporaryDirectory() as root:
+                code = os.path.join(root, "build", "echo")
+                os.makedirs(code)
+                os.symlink(ECHO, os.path.join(code, "bootstrap"))
+                template = os.path.join(root, "template.yaml")
+                with open(template, "w") as f:
+                    f.write(TEMPLATE)
+                g = Gateway("--template", template, env=DUMMY_CREDENTIALS)
+                try:
+                    banner = "".join(g.banner)
+                    self.assertIn("ping", banner)
+                    self.assertIn("two-way", banner)
+
+                    async def scenario():
+                        with self.assertRaises(websockets.exceptions.InvalidStatusCode) as e:
+                            await websockets.connect(g.url("?deny=1"))
+                        self.assertEqual(e.exception.status_code, 401)
+                        async with websockets.connect(g.url()) as c:
+                            await c.send(json.dumps({"action": "ping"}))
+                            self.assertEqual(json.loads(await c.recv()), {"pong": True})
+                            await c.send("hello template")  # $default echoes
+                            self.assertEqual(await c.recv(), "hello template")
+
+                    run(scenario())
+                finally:
+                    g.stop()
+                err = g.stderr()
+                g.close()
+                self.assertIn("function EchoFunction", err)
+
+
+# A small SAM template of our own: example-echo as a provided.al2023 function behind a
+# WebSocket API with $connect, $disconnect, $default and a two-way `ping` route.
+TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  StageName: {Type: String, Default: dev}
+Globals:
+  Function:
+    Timeout: 5
+Resources:
+  EchoApi:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Name: echo
+      ProtocolType: WEBSOCKET
+      RouteSelectionExpression: "$request.body.action"
+  EchoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: build/echo/
+      Handler: bootstrap
+      Runtime: provided.al2023
+      MemorySize: 256
+  EchoIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref EchoApi
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${EchoFunction.Arn}/invocations
+  ConnectRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref EchoApi, RouteKey: $connect, Target: !Sub 'integrations/${EchoIntegration}'}
+  DisconnectRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref EchoApi, RouteKey: $disconnect, Target: !Sub 'integrations/${EchoIntegration}'}
+  DefaultRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref EchoApi
+      RouteKey: $default
+      Target: !Join ['/', [integrations, !Ref EchoIntegration]]
+  PingRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref EchoApi
+      RouteKey: ping
+      RouteResponseSelectionExpression: $default
+      Target: !Sub 'integrations/${EchoIntegration}'
+  PingRouteResponse:
+    Type: AWS::ApiGatewayV2::RouteResponse
+    Properties: {ApiId: !Ref EchoApi, RouteId: !Ref PingRoute, RouteResponseKey: $default}
+"""
+
 
 if __name__ == "__main__":
     unittest.main()

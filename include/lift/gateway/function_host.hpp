@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ struct function_host_options {
     log_level level = log_level::info;        ///< level of the host's own log lines
     log_sink* sink = nullptr;                 ///< where they go; nullptr = stderr. Must
                                               ///< outlive the host and be thread-safe.
+    /// Variables every instance gets unless its function sets them itself (e.g. the local
+    /// `@connections` endpoint); the reserved Lambda variables always win.
+    std::map<std::string, std::string> environment;
 };
 
 /// What one invocation produced.
@@ -77,6 +81,10 @@ public:
 
     /// Counters of all functions added up.
     virtual function_stats total_stats() const = 0;
+
+    /// Adds (or replaces) a default variable of `function_host_options::environment` for
+    /// instances started from now on. Thread-safe.
+    virtual void set_environment(std::string name, std::string value) = 0;
 
     /// Fails pending invocations, stops every instance (SIGTERM, then SIGKILL after 500 ms) and
     /// the Runtime API thread. Idempotent.
