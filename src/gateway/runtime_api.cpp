@@ -1020,7 +1020,18 @@ private:
 result<std::unique_ptr<function_host>> function_host::start(std::vector<function_config> functions,
                                                             function_host_options opts) {
     std::set<std::string, std::less<>> names;
-    for (const auto& f : functions) {
+    for (auto& f : functions) {
+        // Instances start in their task root, so a relative executable path (one with a '/')
+        // must be made absolute against our working directory first; a bare name stays a PATH
+        // lookup (e.g. `node`).
+        if (!f.command.empty() && f.command.front().find('/') != std::string::npos &&
+            std::filesystem::path{f.command.front()}.is_relative()) {
+            std::error_code ec;
+            auto absolute = std::filesystem::absolute(f.command.front(), ec);
+            if (!ec) {
+                f.command.front() = absolute.lexically_normal().string();
+            }
+        }
         if (f.name.empty()) {
             return fail(errc::invalid_argument, "a function has no name");
         }

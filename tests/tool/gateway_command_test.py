@@ -23,18 +23,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LIFT = os.environ.get("LIFT_BIN", "lift")
 FAKE = os.path.join(HERE, "..", "support", "fake_bootstrap.py")
 ECHO = os.environ.get("LIFT_ECHO_BIN", "")
+# The packaged single-file bootstrap of example-echo (static libstdc++/OpenSSL, glibc <= 2.34).
+ECHO_BOOTSTRAP = os.environ.get("LIFT_ECHO_BOOTSTRAP", "")
 BANNER = re.compile(r"ws://127\.0\.0\.1:(\d+)/(\w+)")
 
 
 class Gateway:
     """`lift gateway ARGS` on a free port; waits (bounded) for its banner."""
 
-    def __init__(self, *args, env=None):
+    def __init__(self, *args, env=None, cwd=None):
         self.err = tempfile.TemporaryFile()
         env = dict(os.environ, **(env or {}))
         env.pop("AWS_LAMBDA_RUNTIME_API", None)
         self.proc = subprocess.Popen([LIFT, "gateway", "--port", "0", *args],
-                                     stdout=subprocess.PIPE, stderr=self.err, env=env)
+                                     stdout=subprocess.PIPE, stderr=self.err, env=env, cwd=cwd)
         self.banner = []
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -249,6 +251,33 @@ if ECHO:  # registered by CMake only when example-echo is built; never skipped
                 err = g.stderr()
                 g.close()
                 self.assertIn("function EchoFunction", err)
+
+
+if ECHO_BOOTSTRAP:  # registered by CMake only when the packaged bootstrap is built
+    class PackagedBootstrapTest(unittest.TestCase):
+        """The packaged bootstrap of example-echo behind `lift gateway`, given by a relative path
+        (instances start in their own directory, so the gateway must resolve it first)."""
+
+        def test_packaged_bootstrap_by_relative_path(self):
+            root = os.path.dirname(os.path.dirname(ECHO_BOOTSTRAP))
+            rel = os.path.relpath(ECHO_BOOTSTRAP, root)
+            g = Gateway("--route", f"$connect={rel}", "--route", f"$default={rel}",
+                        "--route", f"ping={rel}", "--two-way", "ping", env=DUMMY_CREDENTIALS,
+                        cwd=root)
+            try:
+                async def scenario():
+                    async with websockets.connect(g.url()) as c:
+                        await c.send(json.dumps({"action": "ping"}))
+                        self.assertEqual(json.loads(await c.recv()), {"pong": True})
+                        await c.send("via @connections")  # $default echoes with ctx.send
+                        self.assertEqual(await c.recv(), "via @connections")
+
+                run(scenario())
+            finally:
+                g.stop()
+            err = g.stderr()
+            g.close()
+            self.assertEqual(err.count("cold start #"), 1, err)
 
 
 # A small SAM template of our own: example-echo as a provided.al2023 function behind a
