@@ -107,20 +107,9 @@ mkdir -p "$RESULTS_DIR"
 
 # ---- process bookkeeping: everything started here is stopped here, by pid --------------------
 PIDS=()
-stop_pid() {
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || {
-            wait "$pid" 2>/dev/null || true
-            return 0
-        }
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
+# stop_pid PID: SIGTERM, bounded wait, SIGKILL.
+# shellcheck source-path=SCRIPTDIR source=lib/procs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/procs.sh"
 cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do

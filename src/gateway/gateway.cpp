@@ -50,6 +50,7 @@
 #include <lift/core/protocol.hpp>
 #include <lift/gateway/gateway.hpp>
 
+#include "asio_support.hpp"
 #include "http_paths.hpp"
 #include "worker_pool.hpp"
 #include "ws_codec.hpp"
@@ -59,20 +60,8 @@ namespace lift::gateway {
 
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace json = boost::json;
-using tcp = asio::ip::tcp;
+using namespace lift::gateway::net;  // asio, beast, http, json, tcp, use_nothrow, now_ms
 using namespace std::chrono_literals;
-
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 using ascii::iequals;
 

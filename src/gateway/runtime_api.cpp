@@ -47,6 +47,7 @@
 
 #include <lift/core/error.hpp>
 
+#include "asio_support.hpp"
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/types.h>
@@ -156,21 +157,9 @@ std::string error_payload(std::string_view type, std::string_view body) {
 
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace json = boost::json;
-using tcp = asio::ip::tcp;
+using namespace lift::gateway::net;  // asio, beast, http, json, tcp, use_nothrow, now_ms
 using namespace std::chrono_literals;
-
-constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_request_bytes = 16 * 1024 * 1024;  // beyond: 413 and close
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 class stderr_sink final : public log_sink {
 public:
