@@ -18,7 +18,11 @@ describe('Node.js handler through aws-lambda-ric behind lift gateway', () => {
         assert.ok(existsSync(ric), `${ric} is missing: run \`npm ci\` in tests/interop`);
         gw = await startGateway(
             binFromEnv('LIFT_BIN', 'lift'),
-            ['--route', `$default=${bootstrap}`, '--handler', 'index.handler', '--two-way', '$default', '--timeout', '5'],
+            [
+                '--route', `$connect=${bootstrap}`, '--route', `$disconnect=${bootstrap}`,
+                '--route', `$default=${bootstrap}`, '--handler', 'index.handler',
+                '--two-way', '$default', '--timeout', '5',
+            ],
             { leadingArgs: ['gateway'] },
         );
     });
@@ -60,5 +64,28 @@ describe('Node.js handler through aws-lambda-ric behind lift gateway', () => {
         assert.equal(await c.nextText(), t);
         await c.close(1000);
         assert.match(gw.output(), /function echo failed \(Error\)|handler failed on purpose/);
+    });
+
+    test('$connect answered 401 by the Node handler fails the handshake with HTTP 401', async () => {
+        await assert.rejects(openClient(`${gw.wsUrl}?deny=1`), (err) => {
+            assert.equal(err.statusCode, 401, `expected HTTP 401, got: ${err.message}`);
+            return true;
+        });
+        const c = await openClient(gw.wsUrl); // and everyone else gets in
+        c.send('still here');
+        assert.equal(await c.nextText(), 'still here');
+        await c.close(1000);
+    });
+
+    test('a handler past its timeout: Internal server error frame, instance recycled', async () => {
+        const c = await openClient(gw.wsUrl);
+        c.send('sleep');
+        const frame = await c.nextJson({ timeoutMs: 15000 });
+        assert.equal(frame.message, 'Internal server error');
+        assert.match(gw.output(), /Task timed out after 5\.00 seconds/);
+        const t = token('after-timeout'); // a fresh instance answers
+        c.send(t);
+        assert.equal(await c.nextText({ timeoutMs: 15000 }), t);
+        await c.close(1000);
     });
 });
