@@ -22,7 +22,11 @@ fail() {
     exit 1
 }
 [ "$(id -u)" -eq 0 ] || fail "needs root (debootstrap and chroot)"
-command -v debootstrap >/dev/null || fail "debootstrap is not installed (apt-get install debootstrap)"
+if ! command -v debootstrap >/dev/null; then
+    echo "old_glibc_test: installing debootstrap (Debian package)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap \
+        >/dev/null || fail "debootstrap is not installed and apt-get could not install it"
+fi
 
 if [ ! -x "$root/usr/bin/ldd" ]; then
     echo "old_glibc_test: creating a Debian bullseye root in $root (once; ~40 MB download)"
