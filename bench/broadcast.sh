@@ -106,18 +106,9 @@ fi
 mkdir -p "$RESULTS_DIR"
 
 # ---- process bookkeeping: everything started here is stopped here, by pid --------------------
-PIDS=()
-# stop_pid PID: SIGTERM, bounded wait, SIGKILL.
+# stop_pid PID (SIGTERM, bounded wait, SIGKILL) and PIDS, all stopped on exit.
 # shellcheck source-path=SCRIPTDIR source=lib/procs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/procs.sh"
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        stop_pid "$pid"
-    done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

@@ -122,8 +122,7 @@ RESULTS=$RESULTS_DIR/results.jsonl
 : >"$RESULTS"
 
 # ---- process bookkeeping: everything started here is stopped here, by pid --------------------
-PIDS=()
-# stop_pid PID: SIGTERM, bounded wait, SIGKILL.
+# stop_pid PID (SIGTERM, bounded wait, SIGKILL) and PIDS, all stopped on exit.
 # shellcheck source-path=SCRIPTDIR source=lib/procs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/procs.sh"
 stop_server() {
@@ -134,14 +133,6 @@ stop_server() {
     done
     PIDS=("${keep[@]}")
 }
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        stop_pid "$pid"
-    done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

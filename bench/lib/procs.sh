@@ -16,3 +16,14 @@ stop_pid() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 }
+
+# Every pid a script starts goes into PIDS; all of them are stopped when the script exits.
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        stop_pid "$pid"
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
