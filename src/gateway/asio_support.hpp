@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <string>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -29,6 +31,21 @@ inline std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+/// What a failed coroutine's exception says (for the co_spawn completion handlers' log line);
+/// empty for a null pointer.
+inline std::string describe_exception(const std::exception_ptr& e) {
+    if (!e) {
+        return {};
+    }
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "unknown exception";
+    }
 }
 
 }  // namespace lift::gateway::net

@@ -378,15 +378,8 @@ private:
     }
 
     void log_exception(const std::exception_ptr& e) const {
-        if (!e) {
-            return;
-        }
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            gw_log_.error(fmt::format("gateway task failed: {}", ex.what()));
-        } catch (...) {
-            gw_log_.error("gateway task failed");
+        if (e) {
+            gw_log_.error("gateway task failed: " + describe_exception(e));
         }
     }
 

@@ -761,15 +761,8 @@ private:
     }
 
     void log_exception(const std::exception_ptr& e) const {
-        if (!e) {
-            return;
-        }
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            log_.error(fmt::format("runtime API task failed: {}", ex.what()));
-        } catch (...) {
-            log_.error("runtime API task failed");
+        if (e) {
+            log_.error("runtime API task failed: " + describe_exception(e));
         }
     }
 
