@@ -33,6 +33,8 @@ build_pkgs=(
 test_pkgs=(
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     clang-format python3 python3-websockets chromium nodejs
+    # PyJWT (Debian's) mints the tokens of the JWT tests as an independent issuer.
+    python3-jwt python3-cryptography
     # npm aws-lambda-ric (the Node.js Runtime Interface Client behind `lift gateway` in the
     # interop tests) builds curl and aws-lambda-cpp from source when `npm ci` installs it.
     autoconf automake libtool
