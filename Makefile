@@ -8,7 +8,7 @@ CTEST_ARGS ?=
 CONFIGURED := $(BUILD_DIR)/build.ninja
 
 .PHONY: help run test build deps deps-build configure example-echo clean format format-check bench \
-        package test-package-glibc
+        package test-package-glibc conformance
 
 help: ## show this help
 	@echo "Lift for C++"
@@ -18,6 +18,7 @@ help: ## show this help
 	@echo "  make build   build everything; executables land in $(BUILD_DIR)/bin/"
 	@echo "  make bench   echo benchmark against serverless-offline and a bare Beast server"
 	@echo "  make package TARGET=example-chat   Lambda zip in dist/ (lift package)"
+	@echo "  make conformance   RFC 6455 case catalogue against example-echo, both profiles"
 	@echo "  make test-package-glibc   opt-in: bootstraps checked by an older glibc's loader"
 	@echo "  make format  clang-format every C++ file;  make clean  remove $(BUILD_DIR)/"
 	@echo "Variables: PORT=$(PORT) BUILD_DIR=$(BUILD_DIR) BUILD_TYPE=$(BUILD_TYPE) JOBS=$(JOBS)"
@@ -47,6 +48,14 @@ test: deps configure
 
 bench: deps
 	bench/echo_vs_peers.sh
+
+# RFC 6455 case catalogue (tests/conformance): starts example-echo itself in each profile.
+conformance: deps-build configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target example-echo
+	@for p in apigw; do \
+		/usr/bin/python3 tests/conformance/run_catalogue.py --profile $$p \
+			--start $(BUILD_DIR)/bin/example-echo || exit 1; \
+	done
 
 TARGET ?= example-chat
 package: deps-build configure
