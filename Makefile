@@ -18,7 +18,7 @@ help: ## show this help
 	@echo "  make build   build everything; executables land in $(BUILD_DIR)/bin/"
 	@echo "  make bench   echo benchmark against serverless-offline and a bare Beast server"
 	@echo "  make package TARGET=example-chat   Lambda zip in dist/ (lift package)"
-	@echo "  make conformance   RFC 6455 case catalogue against example-echo, both profiles"
+	@echo "  make conformance   RFC 6455 case catalogue (both profiles) + differential check"
 	@echo "  make test-package-glibc   opt-in: bootstraps checked by an older glibc's loader"
 	@echo "  make format  clang-format every C++ file;  make clean  remove $(BUILD_DIR)/"
 	@echo "Variables: PORT=$(PORT) BUILD_DIR=$(BUILD_DIR) BUILD_TYPE=$(BUILD_TYPE) JOBS=$(JOBS)"
@@ -51,11 +51,12 @@ bench: deps
 
 # RFC 6455 case catalogue (tests/conformance): starts example-echo itself in each profile.
 conformance: deps-build configure
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target example-echo
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target example-echo ws_oracle
 	@for p in apigw; do \
 		/usr/bin/python3 tests/conformance/run_catalogue.py --profile $$p \
 			--start $(BUILD_DIR)/bin/example-echo || exit 1; \
 	done
+	/usr/bin/python3 tests/conformance/differential.py --oracle $(BUILD_DIR)/bin/ws_oracle
 
 TARGET ?= example-chat
 package: deps-build configure

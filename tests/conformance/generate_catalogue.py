@@ -371,6 +371,82 @@ add("9.7.1", "100 small text messages back to back", "5.6",
     same({"echo": [{"text": text(f"msg-{i}")} for i in range(100)]}))
 
 
+# ---- Handshake negatives (cases/handshake/*.jsonl; run by run_catalogue.py --handshake) -------
+# Placeholders in targets and header values: {path} the stage path (/dev), {host} host:port,
+# {key} a fresh valid Sec-WebSocket-Key. `expect.status` is exact; `expect.headers` must be present
+# with these values (case-insensitive names); 101 answers are checked for the right Accept.
+handshakes = []
+BASE = [["Host", "{host}"], ["Upgrade", "websocket"], ["Connection", "Upgrade"],
+        ["Sec-WebSocket-Key", "{key}"], ["Sec-WebSocket-Version", "13"]]
+
+
+def hs(case_id, title, rfc, status, method="GET", target="{path}", version="HTTP/1.1", headers=None,
+       drop=(), replace=None, extra=(), expect_headers=None):
+    hdrs = [list(h) for h in (BASE if headers is None else headers) if h[0] not in drop]
+    for name, value in (replace or {}).items():
+        hdrs = [[n, value] if n == name else [n, v] for n, v in hdrs]
+    hdrs += [list(h) for h in extra]
+    rec = {"id": case_id, "category": "handshake", "title": title, "rfc": rfc,
+           "request": {"method": method, "target": target, "version": version, "headers": hdrs},
+           "expect": {"status": status}}
+    if expect_headers:
+        rec["expect"]["headers"] = expect_headers
+    handshakes.append(rec)
+
+
+hs("h.1", "valid handshake", "4.2.1, 4.2.2", 101)
+hs("h.2", "valid handshake to {path}/ (trailing slash)", "4.2.1", 101, target="{path}/")
+hs("h.3", "header names and tokens in other cases", "4.2.1 (case-insensitive)", 101,
+   headers=[["host", "{host}"], ["UPGRADE", "WebSocket"], ["connection", "upgrade"],
+            ["sec-websocket-key", "{key}"], ["SEC-WEBSOCKET-VERSION", "13"]])
+hs("h.4", "Connection with several tokens (keep-alive, Upgrade)", "4.2.1", 101,
+   replace={"Connection": "keep-alive, Upgrade"})
+hs("h.5", "Upgrade with several tokens (websocket, foo/1)", "4.2.1", 101, replace={"Upgrade": "foo/1, websocket"})
+hs("h.6", "subprotocol offered and chosen by $connect", "4.2.2 /subprotocol/", 101,
+   extra=[["Sec-WebSocket-Protocol", "chat.v0, lift.v1"]], expect_headers={"Sec-WebSocket-Protocol": "lift.v1"})
+hs("h.7", "URL of 4000 bytes (under the 4096 limit)", "API Gateway limit", 101,
+   target="{path}?pad=" + "a" * (4000 - len("/dev?pad=")))
+hs("h.8", "POST instead of GET", "4.2.1 item 1", 400, method="POST")
+hs("h.9", "PUT instead of GET", "4.2.1 item 1", 400, method="PUT")
+hs("h.10", "HTTP/1.0", "4.2.1 item 1", 400, version="HTTP/1.0")
+hs("h.11", "missing Host", "4.2.1 item 2", 400, drop=["Host"])
+hs("h.12", "two Host headers", "RFC 7230 5.4", 400, extra=[["Host", "example.com"]])
+hs("h.13", "missing Sec-WebSocket-Key", "4.2.1 item 5", 400, drop=["Sec-WebSocket-Key"])
+hs("h.14", "Sec-WebSocket-Key that is not base64", "4.2.1 item 5", 400, replace={"Sec-WebSocket-Key": "not base64!!"})
+hs("h.15", "Sec-WebSocket-Key of 15 bytes", "4.2.1 item 5", 400, replace={"Sec-WebSocket-Key": "AAAAAAAAAAAAAAAAAAAA"})
+hs("h.16", "Sec-WebSocket-Key of 17 bytes", "4.2.1 item 5", 400, replace={"Sec-WebSocket-Key": "AAAAAAAAAAAAAAAAAAAAAAA="})
+hs("h.17", "empty Sec-WebSocket-Key", "4.2.1 item 5", 400, replace={"Sec-WebSocket-Key": ""})
+hs("h.18", "two Sec-WebSocket-Key headers", "4.2.1 item 5, 11.3.1", 400,
+   extra=[["Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAAAA=="]])
+hs("h.19", "Sec-WebSocket-Version 8", "4.4", 426, replace={"Sec-WebSocket-Version": "8"},
+   expect_headers={"Sec-WebSocket-Version": "13"})
+hs("h.20", "Sec-WebSocket-Version 12", "4.4", 426, replace={"Sec-WebSocket-Version": "12"},
+   expect_headers={"Sec-WebSocket-Version": "13"})
+hs("h.21", "Sec-WebSocket-Version 14", "4.4", 426, replace={"Sec-WebSocket-Version": "14"},
+   expect_headers={"Sec-WebSocket-Version": "13"})
+hs("h.22", "missing Sec-WebSocket-Version", "4.2.1 item 6, 4.4", 426, drop=["Sec-WebSocket-Version"],
+   expect_headers={"Sec-WebSocket-Version": "13"})
+hs("h.23", "Sec-WebSocket-Version not a number", "4.4", 426, replace={"Sec-WebSocket-Version": "thirteen"},
+   expect_headers={"Sec-WebSocket-Version": "13"})
+hs("h.24", "missing Upgrade (a plain GET of the WebSocket URL)", "4.2.1 item 3", 426, drop=["Upgrade"],
+   expect_headers={"Upgrade": "websocket"})
+hs("h.25", "Upgrade: h2c instead of websocket", "4.2.1 item 3", 426, replace={"Upgrade": "h2c"},
+   expect_headers={"Upgrade": "websocket"})
+hs("h.26", "missing Connection", "4.2.1 item 4", 400, drop=["Connection"])
+hs("h.27", "Connection: keep-alive without the Upgrade token", "4.2.1 item 4", 400,
+   replace={"Connection": "keep-alive"})
+hs("h.28", "Connection: upgraded (a token that only starts with upgrade)", "4.2.1 item 4", 400,
+   replace={"Connection": "upgraded"})
+hs("h.29", "one header over 8 KiB", "RFC 6585 5", 431, extra=[["X-Big", "b" * (8 * 1024 + 1)]])
+hs("h.30", "headers over 8 KiB in all", "RFC 6585 5", 431,
+   extra=[[f"X-Pad-{i}", "p" * 100] for i in range(90)])
+hs("h.31", "URL over 4096 bytes", "RFC 7231 6.5.12", 414, target="{path}?pad=" + "a" * 4100)
+hs("h.32", "path that is not the stage", "API Gateway (ForbiddenException)", 403, target="/other")
+hs("h.33", "$connect rejects with 401 (example-echo ?deny=1)", "API Gateway $connect", 401,
+   target="{path}?deny=1")
+hs("h.34", "header line without a colon", "RFC 7230 3.2", 400, extra=[["BrokenHeaderLine", None]])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     names = {"1": "framing", "2": "pings", "3": "reserved-bits", "4": "opcodes", "5": "fragmentation",
@@ -384,6 +460,12 @@ def main():
         total += len(recs)
         print(f"{path}: {len(recs)} cases")
     print(f"{total} cases")
+    os.makedirs(os.path.join(OUT, "handshake"), exist_ok=True)
+    path = os.path.join(OUT, "handshake", "handshake.jsonl")
+    with open(path, "w", encoding="utf-8") as f:
+        for rec in handshakes:
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    print(f"{path}: {len(handshakes)} handshake cases")
 
 
 if __name__ == "__main__":

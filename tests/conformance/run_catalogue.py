@@ -51,7 +51,8 @@ def payload_bytes(spec):
     raise ValueError(f"unknown payload {spec!r}")
 
 
-def encode_frame(f):
+def encode_frame(f, key=None):
+    """The wire bytes of frame record `f`; `key` is the 4-byte mask (random when None)."""
     op = f["op"]
     opcode = OPCODES[op] if isinstance(op, str) else int(op)
     body = payload_bytes(f.get("payload"))
@@ -72,7 +73,7 @@ def encode_frame(f):
     else:
         out.append(mask_bit | n)
     if masked:
-        key = os.urandom(4)
+        key = os.urandom(4) if key is None else key
         out += key
         body = bytes(b ^ key[i & 3] for i, b in enumerate(body)) if len(body) < 4096 else _mask_fast(body, key)
     return bytes(out) + body
@@ -292,6 +293,69 @@ def run_case(url, case, profile, timeout):
         conn.close()
 
 
+def run_handshake(url, case, timeout):
+    m = re.match(r"ws://([^:/]+):(\d+)(/.*)?$", url)
+    host, port, path = m.group(1), int(m.group(2)), m.group(3) or "/"
+    key = base64.b64encode(os.urandom(16)).decode()
+
+    def fill(v):
+        return v.replace("{path}", path).replace("{host}", f"{host}:{port}").replace("{key}", key)
+
+    r = case["request"]
+    lines = [f"{r['method']} {fill(r['target'])} {r['version']}"]
+    for name, value in r["headers"]:
+        lines.append(name if value is None else f"{name}: {fill(value)}")
+    raw = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    sock = socket.create_connection((host, port), timeout=timeout)
+    try:
+        sock.sendall(raw)
+        buf = b""
+        deadline = time.monotonic() + timeout
+        while b"\r\n\r\n" not in buf:
+            if time.monotonic() > deadline:
+                raise CaseFailure("no complete response head within the timeout")
+            try:
+                chunk = sock.recv(65536)
+            except (socket.timeout, ConnectionResetError) as exc:
+                raise CaseFailure(f"no response ({exc.__class__.__name__})") from None
+            if not chunk:
+                raise CaseFailure(f"connection closed without a response (got {buf[:80]!r})")
+            buf += chunk
+    finally:
+        sock.close()
+    head = buf.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    parts = head[0].split(" ", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise CaseFailure(f"bad status line {head[0]!r}")
+    status = int(parts[1])
+    headers = {}
+    for line in head[1:]:
+        if ":" in line:
+            n, v = line.split(":", 1)
+            headers[n.strip().lower()] = v.strip()
+    want = case["expect"]["status"]
+    if status != want:
+        raise CaseFailure(f"answered {status}, expected {want}")
+    for name, value in case["expect"].get("headers", {}).items():
+        if headers.get(name.lower()) != value:
+            raise CaseFailure(f"header {name}: got {headers.get(name.lower())!r}, expected {value!r}")
+    if status == 101:
+        accept = base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
+        if headers.get("sec-websocket-accept") != accept:
+            raise CaseFailure("101 without the right Sec-WebSocket-Accept")
+
+
+def load_handshakes(pattern):
+    out = []
+    with open(os.path.join(HERE, "cases", "handshake", "handshake.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                case = json.loads(line)
+                if pattern is None or re.match(pattern, case["id"]):
+                    out.append(case)
+    return out
+
+
 def load_cases(pattern):
     out = []
     for path in sorted(glob.glob(os.path.join(HERE, "cases", "*.jsonl"))):
@@ -338,11 +402,14 @@ def main():
     target.add_argument("--start", metavar="BIN", help="start BIN --port 0 (example-echo) and test it")
     ap.add_argument("--server-arg", action="append", default=[], help="extra argument for --start (repeatable)")
     ap.add_argument("--cases", metavar="REGEX", help="only case ids matching REGEX (e.g. '^6\\.')")
+    ap.add_argument("--only", choices=["frames", "handshake"], help="run only the frame or the handshake cases")
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds per case (default 10)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every case, not only failures")
     args = ap.parse_args()
 
-    cases = load_cases(args.cases)
+    cases = [] if args.only == "handshake" else load_cases(args.cases)
+    if args.only != "frames":
+        cases += load_handshakes(args.cases)
     if not cases:
         raise SystemExit("run_catalogue: no cases selected")
     proc = None
@@ -354,13 +421,18 @@ def main():
     try:
         for i, case in enumerate(cases, 1):
             try:
-                run_case(url, case, args.profile, args.timeout)
+                if case["category"] == "handshake":
+                    run_handshake(url, case, args.timeout)
+                else:
+                    run_case(url, case, args.profile, args.timeout)
                 passed += 1
                 if args.verbose:
                     print(f"PASS {case['id']:8} {case['title']}")
             except (CaseFailure, OSError) as exc:
                 failed += 1
-                print(f"FAIL {case['id']:8} {case['title']} [RFC 6455 {case['rfc']}]: {exc}")
+                rfc = case["rfc"]
+                ref = f"RFC 6455 {rfc}" if rfc[:1].isdigit() else rfc
+                print(f"FAIL {case['id']:8} {case['title']} [{ref}]: {exc}")
             if not args.verbose and i % 50 == 0:
                 print(f"[{args.profile}] {i}/{len(cases)} cases run", file=sys.stderr)
     finally:
