@@ -78,7 +78,9 @@ def same(expect):
 def size_expect(kind, size, frame_size=None):
     """Echo of a `kind` message of `size` bytes, or AWS's close where a limit applies."""
     frame_size = size if frame_size is None else frame_size
-    protocol = {"echo": [{kind: rep("*", size)}]}
+    # Binary frames are closed with 1003 in both profiles: Lift's event model, like API Gateway's,
+    # carries text only (a deliberate difference of the protocol profile, docs/conformance.md).
+    protocol = {"echo": [{kind: rep("*", size)}]} if kind == "text" else {"close": [1003]}
     if kind == "binary":
         apigw = {"close": [1003]}
     elif frame_size > APIGW_FRAME or size > APIGW_MESSAGE:
@@ -210,7 +212,7 @@ add("5.14", "text started, then a new text frame before it ends", "5.4",
     [frame("text", text("frag"), fin=False), frame("text", text("new"))], same(FAIL_1002))
 add("5.15", "text started, then a new binary frame before it ends", "5.4",
     [frame("text", text("frag"), fin=False), frame("binary", hexp([1, 2]))],
-    {"protocol": FAIL_1002, "apigw": {"close": [1002, 1003]}})
+    same({"close": [1002, 1003]}))
 add("5.16", "two complete fragmented messages back to back", "5.4",
     [frame("text", text("a1"), fin=False), frame("cont", text("a2")),
      frame("text", text("b1"), fin=False), frame("cont", text("b2"))],
@@ -227,7 +229,7 @@ add("5.19", "fragmented text with 10 pings interleaved", "5.4, 5.5",
     same({"pongs": [text(f"p{i}") for i in range(1, 10)], "echo": [{"text": text("0123456789")}]}))
 add("5.20", "fragmented binary message", "5.4",
     [frame("binary", hexp([1, 2]), fin=False), frame("cont", hexp([3, 4]))],
-    {"protocol": {"echo": [{"binary": hexp([1, 2, 3, 4])}]}, "apigw": {"close": [1003]}})
+    same({"close": [1003]}))
 add("5.21", "close frame inside a fragmented message", "5.4, 5.5.1",
     [frame("text", text("frag"), fin=False), frame("close", code=1000)], same({"close": [1000]}))
 
