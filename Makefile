@@ -8,7 +8,7 @@ CTEST_ARGS ?=
 CONFIGURED := $(BUILD_DIR)/build.ninja
 
 .PHONY: help run test build deps deps-build configure example-echo clean format format-check bench \
-        package test-package-glibc conformance fuzz fuzz-build fuzz-smoke test-asan test-tsan
+        package test-package-glibc conformance fuzz fuzz-build fuzz-smoke test-asan test-tsan soak
 
 help: ## show this help
 	@echo "Lift for C++"
@@ -20,6 +20,7 @@ help: ## show this help
 	@echo "  make package TARGET=example-chat   Lambda zip in dist/ (lift package)"
 	@echo "  make fuzz    every libFuzzer target for FUZZ_SECONDS=300 (make test runs them 6 s each)"
 	@echo "  make test-asan / make test-tsan   unit+integration under ASan+UBSan / gateway under TSan"
+	@echo "  make soak    soak/churn/slowloris/abuse runs, ~25 min (SOAK=idle|broadcast|churn|slowloris|abuse)"
 	@echo "  make conformance   RFC 6455 case catalogue (both profiles) + differential check"
 	@echo "  make test-package-glibc   opt-in: bootstraps checked by an older glibc's loader"
 	@echo "  make format  clang-format every C++ file;  make clean  remove $(BUILD_DIR)/"
@@ -63,6 +64,12 @@ fuzz-smoke: fuzz-build ## each fuzz target for 6 s (part of `make test`)
 
 fuzz: fuzz-build ## each fuzz target for FUZZ_SECONDS (default 300)
 	scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# Soak, churn and exhaustion runs (tests/soak; ~25 min; not part of `make test`).
+SOAK ?= all
+soak: deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target example-echo
+	/usr/bin/python3 tests/soak/soak.py --echo $(BUILD_DIR)/bin/example-echo $(SOAK)
 
 # Sanitizer suites (CMake presets asan, tsan): unit + integration under ASan+UBSan; the gateway
 # integration tests under TSan.
