@@ -5,6 +5,7 @@
 // holds, exactly one execution of concurrent duplicates.
 #include <atomic>
 #include <barrier>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -36,9 +37,29 @@ using lift::protect::bucket_limit;
 
 constexpr std::int64_t t0 = 1'700'000'000'000;
 
+// moto's server app run by werkzeug with threaded=False, so requests are served one at a time.
+// moto_server itself is threaded and its DynamoDB backend takes no lock: two conditional
+// UpdateItems with the same expected version can both succeed (seen here: 25 admissions for 20
+// tokens), which DynamoDB never allows. Serialising requests restores DynamoDB's per-item
+// atomicity, which is what the concurrency tests rely on; the item logic is moto's own.
+constexpr const char* serial_moto_script = R"(import sys
+from werkzeug.serving import run_simple
+from moto.server import DomainDispatcherApplication, create_backend_app
+run_simple("127.0.0.1", int(sys.argv[1]), DomainDispatcherApplication(create_backend_app),
+           threaded=False)
+)";
+
 struct moto {
     static std::unique_ptr<lift::test::server_process> start(std::string& e) {
-        return lift::test::start_moto_server(e);
+        const char* override_python = std::getenv("LIFT_MOTO_PYTHON");
+        const std::string python =
+            lift::test::find_executable(override_python ? override_python : "python3");
+        if (python.empty()) {
+            e = "python3 (with moto[server]) not found on PATH; set LIFT_MOTO_PYTHON";
+            return nullptr;
+        }
+        return lift::test::server_process::start("moto_server (serial)",
+                                                 {python, "-c", serial_moto_script, "{port}"}, e);
     }
 };
 
