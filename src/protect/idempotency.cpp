@@ -68,10 +68,10 @@ extracted extract(const idempotency_options& o, context& ctx) {
         x.status = id_status::too_long;
         return x;
     }
-    const std::string& subject = ctx.identity().subject;
-    if (o.scope == idempotency_scope::user && !subject.empty()) {
+    // identity() may read the connection record: only ask when the scope needs it.
+    if (o.scope == idempotency_scope::user && !ctx.identity().subject.empty()) {
         x.key = "u#";
-        append_part(x.key, subject);
+        append_part(x.key, ctx.identity().subject);
     } else {
         x.key = "c#";
         append_part(x.key, ctx.connection_id());

@@ -147,8 +147,14 @@ lift::middleware rate_limiter::middleware() const {
         }
         ctx.log().info("rate limit '" + v.rule + "' exceeded on route " + ctx.route_key());
         const auto& opts = self.config_->options;
-        const int status = ctx.type() == event_type::connect ? opts.connect_status : 429;
-        return reject(ctx, status, boost::json::object{{"message", opts.message}});
+        if (ctx.type() == event_type::connect) {
+            // Whole seconds, rounded up (RFC 9110 Retry-After); the frame on message routes
+            // keeps AWS's shape and carries no hint.
+            reply r = reject(ctx, opts.connect_status, {});
+            r.with_header("Retry-After", std::to_string((v.retry_after_ms + 999) / 1000));
+            return r;
+        }
+        return reject(ctx, 429, boost::json::object{{"message", opts.message}});
     };
 }
 

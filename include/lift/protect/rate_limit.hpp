@@ -93,8 +93,9 @@ public:
     [[nodiscard]] rate_verdict check(context& ctx) const;
 
     /// The middleware: `check`, then either `next(ctx)` or a rejection (`reject` in
-    /// rejection.hpp: `connect_status` on `$connect`, the error frame with `message` on message
-    /// routes, status 429).
+    /// rejection.hpp): on `$connect` `connect_status` with a `Retry-After` header (whole
+    /// seconds, rounded up; "0" when the store failed closed), on message routes the error
+    /// frame with `message` and status 429.
     [[nodiscard]] lift::middleware middleware() const;
 
     /// The options in use.

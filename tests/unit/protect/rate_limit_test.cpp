@@ -218,6 +218,7 @@ TEST_F(rate_limit_mw, connect_over_limit_answers_429_without_a_frame) {
     auto r = run(mw, lift::test::connect_event("c3"));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status_code, 429);
+    EXPECT_EQ(r->headers["Retry-After"], "1");  // one token at 1/s
     EXPECT_EQ(next.calls.load(), 2);
     EXPECT_TRUE(api.posts().empty());
     // Another address has its own bucket; message routes are outside this rule.
