@@ -1,6 +1,7 @@
 // lift::protect's DynamoDB backends (rate-limit buckets and idempotency records) against
 // moto_server and dynalite, each started once per suite on a free loopback port and stopped by
-// pid; every test gets a fresh table (the connection table layout: pk/sk, TTL on `ttl`).
+// pid (the concurrency tests use moto's app served one request at a time: see moto_serial);
+// every test gets a fresh table (the connection table layout: pk/sk, TTL on `ttl`).
 // Includes concurrent callers from several threads: never more admissions than the bucket
 // holds, exactly one execution of concurrent duplicates.
 #include <atomic>
@@ -37,11 +38,11 @@ using lift::protect::bucket_limit;
 
 constexpr std::int64_t t0 = 1'700'000'000'000;
 
-// moto's server app run by werkzeug with threaded=False, so requests are served one at a time.
-// moto_server itself is threaded and its DynamoDB backend takes no lock: two conditional
-// UpdateItems with the same expected version can both succeed (seen here: 25 admissions for 20
-// tokens), which DynamoDB never allows. Serialising requests restores DynamoDB's per-item
-// atomicity, which is what the concurrency tests rely on; the item logic is moto's own.
+// For the concurrency tests: moto's server app run by werkzeug with threaded=False, so requests
+// are served one at a time. moto_server itself is threaded and its DynamoDB backend takes no lock:
+// two conditional UpdateItems with the same expected version can both succeed (seen here: 25
+// admissions for 20 tokens), which DynamoDB never allows. Serialising requests restores DynamoDB's
+// per-item atomicity, which is what the concurrency tests rely on; the item logic is moto's own.
 constexpr const char* serial_moto_script = R"(import sys
 from werkzeug.serving import run_simple
 from moto.server import DomainDispatcherApplication, create_backend_app
@@ -50,6 +51,12 @@ run_simple("127.0.0.1", int(sys.argv[1]), DomainDispatcherApplication(create_bac
 )";
 
 struct moto {
+    static std::unique_ptr<lift::test::server_process> start(std::string& e) {
+        return lift::test::start_moto_server(e);
+    }
+};
+
+struct moto_serial {
     static std::unique_ptr<lift::test::server_process> start(std::string& e) {
         const char* override_python = std::getenv("LIFT_MOTO_PYTHON");
         const std::string python =
@@ -122,16 +129,28 @@ protected:
     lift::test::recording_connection_api api_;
 };
 
+// Concurrent callers: on serialised moto and on dynalite (see moto_serial).
+template <class Server>
+class protect_dynamodb_concurrency : public protect_dynamodb<Server> {};
+
 class server_names {
 public:
     template <class T>
     static std::string GetName(int) {
-        return std::is_same_v<T, moto> ? "moto_server" : "dynalite";
+        if constexpr (std::is_same_v<T, moto>) {
+            return "moto_server";
+        } else if constexpr (std::is_same_v<T, moto_serial>) {
+            return "moto_serial";
+        } else {
+            return "dynalite";
+        }
     }
 };
 
 using servers = testing::Types<moto, dynalite>;
 TYPED_TEST_SUITE(protect_dynamodb, servers, server_names);
+using serialising_servers = testing::Types<moto_serial, dynalite>;
+TYPED_TEST_SUITE(protect_dynamodb_concurrency, serialising_servers, server_names);
 
 // --- rate limits --------------------------------------------------------------------------
 
@@ -176,7 +195,7 @@ TYPED_TEST(protect_dynamodb, accuracy_over_ten_simulated_seconds) {
     EXPECT_NEAR(admitted, 55, 55 * 0.05) << admitted;
 }
 
-TYPED_TEST(protect_dynamodb, concurrent_callers_never_over_admit) {
+TYPED_TEST(protect_dynamodb_concurrency, concurrent_callers_never_over_admit) {
     lift::protect::dynamodb_rate_limit_store store{
         this->client(), this->table(), {.max_attempts = 20}};
     const bucket_limit limit{.rate_per_second = 0.001, .burst = 20};
@@ -275,7 +294,7 @@ TYPED_TEST(protect_dynamodb, idempotency_store_lock_complete_replay_expire_relea
     EXPECT_EQ((**item).at("ttl").as_int(), (t0 + 70'000) / 1000 + 1);
 }
 
-TYPED_TEST(protect_dynamodb, five_concurrent_duplicates_execute_exactly_once) {
+TYPED_TEST(protect_dynamodb_concurrency, five_concurrent_duplicates_execute_exactly_once) {
     lift::protect::dynamodb_idempotency_store store{this->client(), this->table()};
     auto idem = lift::protect::idempotency::create(store, {});
     ASSERT_TRUE(idem);
