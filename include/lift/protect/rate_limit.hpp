@@ -5,9 +5,8 @@
 /// caller (one-way routes too); the handler does not run.
 ///
 ///     lift::protect::memory_rate_limit_store store;
-///     auto limiter = lift::protect::rate_limiter::create(store, {.rules = {
-///         {.key = lift::protect::limit_key::connection, .limit = {.rate_per_second = 5, .burst =
-///         10}}}});
+///     lift::protect::limit_rule per_connection{.limit = {.rate_per_second = 5, .burst = 10}};
+///     auto limiter = lift::protect::rate_limiter::create(store, {.rules = {per_connection}});
 ///     app.use(limiter.value().middleware());
 #pragma once
 
