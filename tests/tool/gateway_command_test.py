@@ -373,6 +373,41 @@ if AUTHORIZER:  # registered by CMake when example-authorizer is built
             self.assertNotIn("s3cret-value", err)
             self.assertNotIn("wrong-guess-value", err)
 
+        def test_local_event_on_stdin(self):
+            """Without AWS_LAMBDA_RUNTIME_API, run_authorizer answers one event from stdin."""
+            event = json.loads(subprocess.run(
+                [LIFT, "event", "connect", "--query", "token=abc", "--query", "user=gina"],
+                capture_output=True, text=True, timeout=20, check=True).stdout)
+            event["type"] = "REQUEST"
+            event["methodArn"] = "arn:aws:execute-api:us-east-1:123456789012:a1/dev/$connect"
+            env = dict(os.environ, LIFT_AUTHORIZER_TOKEN="abc")
+            env.pop("AWS_LAMBDA_RUNTIME_API", None)
+
+            def answer(ev, **kw):
+                r = subprocess.run([AUTHORIZER], input=json.dumps(ev), capture_output=True,
+                                   text=True, timeout=20, env=kw.get("env", env))
+                return r.returncode, json.loads(r.stdout), r.stderr
+
+            code, out, _ = answer(event)
+            self.assertEqual(code, 0)
+            self.assertEqual(out, {
+                "principalId": "gina",
+                "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Action": "execute-api:Invoke", "Effect": "Allow",
+                    "Resource": event["methodArn"]}]},
+                "context": {"role": "member", "authorizedBy": "example-authorizer"}})
+            code, out, _ = answer(event, env=dict(env, LIFT_AUTHORIZER_TOKEN="other"))
+            self.assertEqual(code, 0)
+            self.assertEqual(out["policyDocument"]["Statement"][0]["Effect"], "Deny")
+            del event["queryStringParameters"]["token"]
+            del event["multiValueQueryStringParameters"]["token"]
+            code, out, err = answer(event)
+            self.assertEqual(code, 1)
+            self.assertEqual(out["errorMessage"], "Unauthorized")
+            code, out, err = answer({"not": "an authorizer event"})
+            self.assertEqual(code, 1)
+            self.assertEqual(out["errorType"], "Runtime.InvalidEvent")
+
         def test_bad_identity_source_and_origin(self):
             r = subprocess.run([LIFT, "gateway", "--port", "0", "--route", f"$default={FAKE}",
                                 "--authorizer", AUTHORIZER, "--identity-source",

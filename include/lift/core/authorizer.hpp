@@ -44,7 +44,8 @@ struct authorizer_request {
     /// Case-insensitive lookup of a handshake header; nullptr when absent.
     const std::string* header(std::string_view name) const noexcept;
 
-    /// First value of query parameter `name` (case-sensitive); nullptr when absent.
+    /// Value of query parameter `name` (case-sensitive) from `queryStringParameters`, else the
+    /// first of `multiValueQueryStringParameters`; nullptr when absent.
     const std::string* query(std::string_view name) const noexcept;
 };
 
