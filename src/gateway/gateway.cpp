@@ -44,6 +44,7 @@
 #include <fmt/format.h>
 
 #include <lift/core/ascii.hpp>
+#include <lift/core/authorizer.hpp>
 #include <lift/core/context.hpp>
 #include <lift/core/ids.hpp>
 #include <lift/core/json.hpp>
@@ -112,7 +113,34 @@ struct connection_facts {
     std::string domain_name;
     std::string api_id;
     std::int64_t connected_at = 0;
+    std::optional<json::object> authorizer;  // requestContext.authorizer after an Allow
 };
+
+// What the authorizer phase of a handshake decided: status 0 = allowed (with `context`), else
+// the HTTP status to refuse with.
+struct authorization {
+    int status = 0;
+    json::object context;
+};
+
+// Largest authorizer response API Gateway accepts (aws-reference §3.3).
+constexpr std::size_t max_authorizer_response_bytes = 8 * 1024;
+
+// True when `origin` has the form scheme://authority with no path, query or fragment.
+bool is_origin(std::string_view origin) {
+    const auto sep = origin.find("://");
+    if (sep == std::string_view::npos || sep == 0) {
+        return false;
+    }
+    for (const char c : origin.substr(0, sep)) {
+        const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!alpha && c != '+' && c != '-' && c != '.') {
+            return false;
+        }
+    }
+    const auto rest = origin.substr(sep + 3);
+    return !rest.empty() && rest.find_first_of("/?#@ \t\r\n") == std::string_view::npos;
+}
 
 class gateway_impl;
 
@@ -236,6 +264,26 @@ public:
         if (opts_.idle_timeout_seconds <= 0 || opts_.max_lifetime_seconds <= 0) {
             return fail(errc::invalid_argument, "timeouts must be positive");
         }
+        if (opts_.authorizer) {
+            if (!opts_.authorizer->invoke) {
+                return fail(errc::invalid_argument, "the $connect authorizer has no function");
+            }
+            for (const auto& text : opts_.authorizer->identity_sources) {
+                auto src = identity_source::parse(text);
+                if (!src) {
+                    return src.error();
+                }
+                identity_sources_.push_back(std::move(*src));
+            }
+        }
+        for (const auto& origin : opts_.allowed_origins) {
+            if (!is_origin(origin)) {
+                return fail(errc::invalid_argument,
+                            fmt::format("allowed origin '{}' is not scheme://host[:port] (no "
+                                        "path, no trailing slash)",
+                                        origin));
+            }
+        }
         boost::system::error_code ec;
         const auto address = asio::ip::make_address(opts_.host, ec);
         if (ec) {
@@ -353,6 +401,9 @@ public:
 
     void run_invocation(const std::shared_ptr<session>& s, session::pending p, std::uint64_t gen);
 
+    // Calls the $connect authorizer (worker thread) and judges its answer.
+    authorization authorize(const authorizer_request& request);
+
     // Sessions with an invocation in flight (network thread only). A session stays alive while
     // listed: the running job holds a shared_ptr until on_invocation_done unlists it.
     void track_inflight(session* s) { inflight_.insert(s); }
@@ -433,6 +484,7 @@ private:
     std::uint16_t port_ = 0;
     std::string api_id_;
     route_selection_expression selection_;
+    std::vector<identity_source> identity_sources_;  // of opts_.authorizer, parsed
 
     detail::worker_pool workers_;
     local_connection_api api_;
@@ -842,6 +894,7 @@ void gateway_impl::run_invocation(const std::shared_ptr<session>& s,
     rc.domain_name = f.domain_name;
     rc.connection_id = f.connection_id;
     rc.api_id = f.api_id;
+    rc.authorizer = f.authorizer;
 
     invocation_outcome outcome;
     if (p.disconnect) {
@@ -904,6 +957,58 @@ void gateway_impl::run_invocation(const std::shared_ptr<session>& s,
     asio::post(ioc_, [s, gen, outcome = std::move(outcome)]() mutable {
         s->on_invocation_done(gen, std::move(outcome));
     });
+}
+
+authorization gateway_impl::authorize(const authorizer_request& request) {
+    const auto& name = opts_.authorizer->name;
+    invocations_.fetch_add(1, std::memory_order_relaxed);
+    result<authorizer_response> r = fail(errc::internal, "not run");
+    try {
+        r = opts_.authorizer->invoke(request);
+    } catch (const std::exception& e) {
+        r = fail(errc::handler_failed, std::string{"exception: "} + e.what());
+    } catch (...) {
+        r = fail(errc::handler_failed, "unknown exception");
+    }
+    const auto& conn = request.request_context.connection_id;
+    if (!r) {
+        if (r.error().code == errc::unauthorized) {
+            gw_log_.info(
+                fmt::format("handshake {} refused (401): {} answered Unauthorized", conn, name));
+            return {401, {}};
+        }
+        invocation_errors_.fetch_add(1);
+        gw_log_.error(fmt::format("handshake {} refused (500): {} failed: {}", conn, name,
+                                  r.error().message));
+        return {500, {}};
+    }
+    if (auto valid = validate_context(r->context); !valid) {
+        invocation_errors_.fetch_add(1);
+        gw_log_.error(fmt::format("handshake {} refused (500): {} returned an invalid response: {}",
+                                  conn, name, valid.error().message));
+        return {500, {}};
+    }
+    if (const auto size = serialize(*r).size(); size > max_authorizer_response_bytes) {
+        invocation_errors_.fetch_add(1);
+        gw_log_.error(
+            fmt::format("handshake {} refused (500): {} returned {} bytes, over the {} "
+                        "byte limit",
+                        conn, name, size, max_authorizer_response_bytes));
+        return {500, {}};
+    }
+    switch (evaluate_policy(*r, request.method_arn)) {
+        case policy_decision::allowed:
+            return {0, authorizer_context(*r)};
+        case policy_decision::explicitly_denied:
+            gw_log_.info(fmt::format("handshake {} refused (403): {} denied {}", conn, name,
+                                     request.method_arn));
+            return {403, {}};
+        case policy_decision::not_allowed:
+            break;
+    }
+    gw_log_.info(fmt::format("handshake {} refused (403): no Allow statement of {} matches {}",
+                             conn, name, request.method_arn));
+    return {403, {}};
 }
 
 // ---- HTTP side ---------------------------------------------------------------------------------
@@ -1240,6 +1345,26 @@ asio::awaitable<void> gateway_impl::upgrade(beast::tcp_stream& stream,
         co_await reject(make_response(http::status::service_unavailable, v));
         co_return;
     }
+    // Origin allowlist: refused before $connect (and before any authorizer) runs.
+    if (!opts_.allowed_origins.empty() || opts_.require_origin) {
+        const auto origin = req.find(http::field::origin);
+        bool allowed = origin == req.end() ? !opts_.require_origin : opts_.allowed_origins.empty();
+        if (origin != req.end()) {
+            for (const auto& o : opts_.allowed_origins) {
+                allowed = allowed || iequals(o, origin->value());
+            }
+        }
+        if (!allowed) {
+            rejected_.fetch_add(1);
+            gw_log_.info(origin == req.end()
+                             ? std::string{"handshake refused (403): no Origin header"}
+                             : fmt::format("handshake refused (403): Origin '{}' is not allowed",
+                                           std::string_view{origin->value()}.substr(0, 200)));
+            co_await reject(aws_error(http::status::forbidden, v, "ForbiddenException",
+                                      R"({"message":"Forbidden"})"));
+            co_return;
+        }
+    }
 
     auto facts = std::make_shared<connection_facts>();
     facts->connection_id = next_id();
@@ -1263,10 +1388,92 @@ asio::awaitable<void> gateway_impl::upgrade(beast::tcp_stream& stream,
         std::optional<result<reply>> outcome;
     };
 
-    auto wait = std::make_shared<connect_wait>(ioc_);
-    wait->timer.expires_after(std::chrono::milliseconds{opts_.integration_timeout_ms});
     auto event =
         std::make_shared<websocket_event>(connect_event(req, *facts, parts.query, parts.has_query));
+
+    // Lambda authorizer: identity sources first (401 without a call), then the authorizer on
+    // a worker, bounded by the integration timeout.
+    if (opts_.authorizer) {
+        int refused = 0;
+        for (const auto& src : identity_sources_) {
+            if (!src.present_in(*event)) {
+                refused = 401;
+                gw_log_.info(
+                    fmt::format("handshake refused (401): identity source {} is missing "
+                                "or empty; {} not called",
+                                src.to_string(), opts_.authorizer->name));
+                break;
+            }
+        }
+        if (refused == 0) {
+            struct authorizer_wait {
+                explicit authorizer_wait(asio::io_context& io) : timer(io) {}
+
+                asio::steady_timer timer;
+                std::optional<authorization> outcome;
+            };
+
+            auto aw = std::make_shared<authorizer_wait>(ioc_);
+            aw->timer.expires_after(std::chrono::milliseconds{opts_.integration_timeout_ms});
+            auto request = std::make_shared<authorizer_request>(make_authorizer_request(
+                *event, fmt::format("arn:aws:execute-api:{}:{}:{}/{}/$connect", opts_.region,
+                                    opts_.account_id, facts->api_id, facts->stage)));
+            // The authorizer event carries Connection, Upgrade and content-length, which the
+            // $connect proxy event does not (aws-reference §1.4).
+            if (request->headers) {
+                auto& h = *request->headers;
+                auto& mh = *request->multi_value_headers;
+                for (const auto field : {http::field::connection, http::field::upgrade}) {
+                    if (auto it = req.find(field); it != req.end()) {
+                        const std::string name{it->name_string()};
+                        h[name] = std::string{it->value()};
+                        mh[name] = {std::string{it->value()}};
+                    }
+                }
+                if (find_header(h, "content-length") == nullptr) {
+                    h["content-length"] = "0";
+                    mh["content-length"] = {"0"};
+                }
+            }
+            post_job([this, aw, request] {
+                authorization outcome = authorize(*request);
+                asio::post(ioc_, [aw, outcome = std::move(outcome)]() mutable {
+                    aw->outcome = std::move(outcome);
+                    aw->timer.cancel();
+                });
+            });
+            auto [aec] = co_await aw->timer.async_wait(use_nothrow);
+            (void)aec;
+            if (!aw->outcome) {
+                refused = 500;
+                gw_log_.warn(fmt::format("handshake refused (500): {} did not answer within {} ms",
+                                         opts_.authorizer->name, opts_.integration_timeout_ms));
+            } else if (aw->outcome->status != 0) {
+                refused = aw->outcome->status;
+            } else {
+                facts->authorizer = std::move(aw->outcome->context);
+                event->request_context.authorizer = facts->authorizer;
+            }
+        }
+        if (refused != 0) {
+            rejected_.fetch_add(1);
+            if (refused == 401) {
+                co_await reject(aws_error(http::status::unauthorized, v, "UnauthorizedException",
+                                          R"({"message":"Unauthorized"})"));
+            } else if (refused == 403) {
+                co_await reject(aws_error(http::status::forbidden, v, "AccessDeniedException",
+                                          R"({"message":"Forbidden"})"));
+            } else {
+                co_await reject(aws_error(http::status::internal_server_error, v,
+                                          "AuthorizerConfigurationException",
+                                          R"({"message":"Internal server error"})"));
+            }
+            co_return;
+        }
+    }
+
+    auto wait = std::make_shared<connect_wait>(ioc_);
+    wait->timer.expires_after(std::chrono::milliseconds{opts_.integration_timeout_ms});
     post_job([this, wait, event] {
         context ctx{*event, services_,
                     event->request_context.request_time_epoch + opts_.integration_timeout_ms};
