@@ -90,7 +90,7 @@ bench: deps
 # RFC 6455 case catalogue (tests/conformance): starts example-echo itself in each profile.
 conformance: deps-build configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target example-echo ws_oracle
-	@for p in apigw; do \
+	@for p in apigw protocol; do \
 		/usr/bin/python3 tests/conformance/run_catalogue.py --profile $$p \
 			--start $(BUILD_DIR)/bin/example-echo || exit 1; \
 	done

@@ -52,6 +52,7 @@
 #include <lift/gateway/gateway.hpp>
 
 #include "asio_support.hpp"
+#include "handshake.hpp"
 #include "http_paths.hpp"
 #include "worker_pool.hpp"
 #include "ws_codec.hpp"
@@ -65,25 +66,6 @@ using namespace lift::gateway::net;  // asio, beast, http, json, tcp, use_nothro
 using namespace std::chrono_literals;
 
 using ascii::iequals;
-
-// True when the comma-separated header value holds `token` (case-insensitive).
-bool has_token(std::string_view value, std::string_view token) {
-    while (!value.empty()) {
-        const auto comma = value.find(',');
-        std::string_view item = value.substr(0, comma);
-        value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
-            item.remove_prefix(1);
-        }
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
-            item.remove_suffix(1);
-        }
-        if (iequals(item, token)) {
-            return true;
-        }
-    }
-    return false;
-}
 
 // Writes gateway diagnostics to stderr, one line each.
 class stderr_sink final : public log_sink {
@@ -517,7 +499,7 @@ private:
 session::session(gateway_impl& g, tcp::socket sock)
     : gw(g),
       socket(std::move(sock)),
-      reader(detail::reader_limits{protocol::max_frame_bytes, protocol::max_message_bytes, true}),
+      reader(detail::reader_limits{gw.opts().max_frame_bytes, gw.opts().max_message_bytes, true}),
       wake(gw.ioc()),
       life_timer(gw.ioc()) {}
 
@@ -1062,8 +1044,10 @@ asio::awaitable<void> gateway_impl::serve(tcp::socket socket) {
     beast::flat_buffer buffer;
     for (;;) {
         http::request_parser<http::string_body> parser;
-        parser.header_limit(16 * 1024);
-        parser.body_limit(1024 * 1024);
+        // Beyond this Beast stops reading (431); check_handshake enforces the 8 KiB header and
+        // 4096-byte target limits of an upgrade itself, with the right status for each.
+        parser.header_limit(32 * 1024);
+        parser.body_limit(std::max<std::uint64_t>(1024 * 1024, opts_.max_message_bytes + 4096));
         stream.expires_after(30s);
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_nothrow);
         (void)n;
@@ -1087,7 +1071,7 @@ asio::awaitable<void> gateway_impl::serve(tcp::socket socket) {
         }
         auto& req = parser.get();
         const auto upgrade_it = req.find(http::field::upgrade);
-        if (upgrade_it != req.end() && has_token(upgrade_it->value(), "websocket")) {
+        if (upgrade_it != req.end() && detail::has_token(upgrade_it->value(), "websocket")) {
             co_await upgrade(stream, buffer, req);
             co_return;
         }
@@ -1322,22 +1306,22 @@ asio::awaitable<void> gateway_impl::upgrade(beast::tcp_stream& stream,
                                   R"({"message":"Forbidden"})"));
         co_return;
     }
-    if (req.method() != http::verb::get || v < 11) {
-        co_await reject(make_response(http::status::bad_request, v));
-        co_return;
+    // RFC 6455 §4.2.1 with API Gateway's limits: 414, 431, 400 or 426 (src/gateway/handshake.cpp).
+    detail::handshake_request hreq;
+    hreq.method = req.method_string();
+    hreq.version = v;
+    hreq.target = req.target();
+    for (const auto& field : req) {
+        hreq.headers.emplace_back(field.name_string(), field.value());
     }
-    const auto conn = req.find(http::field::connection);
-    const auto key = req.find(http::field::sec_websocket_key);
-    const auto version = req.find(http::field::sec_websocket_version);
-    if (version == req.end() || version->value() != "13") {
-        auto res = make_response(http::status::upgrade_required, v);
-        res.set(http::field::sec_websocket_version, "13");
+    const auto verdict = detail::check_handshake(hreq);
+    if (verdict.status != 0) {
+        gw_log_.debug(fmt::format("handshake refused ({}): {}", verdict.status, verdict.reason));
+        auto res = make_response(static_cast<http::status>(verdict.status), v);
+        for (const auto& [name, value] : verdict.headers) {
+            res.set(name, value);
+        }
         co_await reject(std::move(res));
-        co_return;
-    }
-    if (conn == req.end() || !has_token(conn->value(), "upgrade") || key == req.end() ||
-        !detail::is_valid_websocket_key(key->value()) || req.find(http::field::host) == req.end()) {
-        co_await reject(make_response(http::status::bad_request, v));
         co_return;
     }
     if (stopping_.load() || live_.size() >= opts_.max_connections) {
@@ -1512,7 +1496,7 @@ asio::awaitable<void> gateway_impl::upgrade(beast::tcp_stream& stream,
     std::string head =
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
         "Connection: Upgrade\r\nSec-WebSocket-Accept: ";
-    head += detail::websocket_accept(key->value());
+    head += detail::websocket_accept(verdict.key);
     head += "\r\n";
     for (const auto& [name, value] : rep.headers) {
         if (iequals(name, "content-length") || iequals(name, "connection") ||
@@ -1559,9 +1543,10 @@ asio::awaitable<void> gateway_impl::upgrade(beast::tcp_stream& stream,
 // ------------------------------------------------------------------------------
 
 result<void> local_connection_api::post_to_connection(std::string_view id, std::string_view data) {
-    if (data.size() > protocol::max_post_bytes) {
-        return fail(errc::payload_too_large, fmt::format("payload of {} bytes exceeds {}",
-                                                         data.size(), protocol::max_post_bytes));
+    const std::size_t max_post = std::max(protocol::max_post_bytes, gw_.opts().max_message_bytes);
+    if (data.size() > max_post) {
+        return fail(errc::payload_too_large,
+                    fmt::format("payload of {} bytes exceeds {}", data.size(), max_post));
     }
     auto s = gw_.find(id);
     if (!s) {
@@ -1588,11 +1573,12 @@ std::vector<result<void>> local_connection_api::post_many(std::span<const std::s
                                                           std::string_view data) {
     std::vector<result<void>> out;
     out.reserve(ids.size());
-    if (data.size() > protocol::max_post_bytes) {
+    const std::size_t max_post = std::max(protocol::max_post_bytes, gw_.opts().max_message_bytes);
+    if (data.size() > max_post) {
         for (std::size_t i = 0; i < ids.size(); ++i) {
             out.push_back(
-                fail(errc::payload_too_large, fmt::format("payload of {} bytes exceeds {}",
-                                                          data.size(), protocol::max_post_bytes)));
+                fail(errc::payload_too_large,
+                     fmt::format("payload of {} bytes exceeds {}", data.size(), max_post)));
         }
         return out;
     }

@@ -102,6 +102,8 @@ int run(app& application, int argc, char** argv, run_options ro) {
         from_env("LIFT_DYNAMODB_TABLE", store_choice.table, problem) &&
         bool_from_env("LIFT_DYNAMODB_CREATE_TABLE", store_choice.create_table, problem) &&
         from_env("LIFT_ALLOWED_ORIGINS", origins_text, problem) &&
+        from_env("LIFT_MAX_FRAME_BYTES", opts.max_frame_bytes, problem) &&
+        from_env("LIFT_MAX_MESSAGE_BYTES", opts.max_message_bytes, problem) &&
         bool_from_env("LIFT_REQUIRE_ORIGIN", opts.require_origin, problem);
     if (!ok) {
         std::fprintf(stderr, "lift: %s\n", problem.c_str());
@@ -127,6 +129,16 @@ int run(app& application, int argc, char** argv, run_options ro) {
                    "[LIFT_IDLE_TIMEOUT]")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    cli.add_option(
+           "--max-frame-bytes", opts.max_frame_bytes,
+           "Largest client frame; larger closes with 1009. AWS: 32768 [LIFT_MAX_FRAME_BYTES]")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{125}, std::size_t{64} << 20));
+    cli.add_option("--max-message-bytes", opts.max_message_bytes,
+                   "Largest client message; larger closes with 1009. AWS: 131072 "
+                   "[LIFT_MAX_MESSAGE_BYTES]")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{125}, std::size_t{64} << 20));
     cli.add_option("--max-lifetime", opts.max_lifetime_seconds,
                    "Maximum connection age in seconds (1001) [LIFT_MAX_LIFETIME]")
         ->capture_default_str()

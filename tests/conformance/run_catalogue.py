@@ -6,7 +6,8 @@ sockets and ends with the line `N passed, M failed` (exit 0 only when M is 0).
     run_catalogue.py --profile protocol --start build/bin/example-echo    # starts it itself
 
 --start runs `BIN --port 0 [profile flags]` and reads its `ws://127.0.0.1:PORT/STAGE` banner;
-the protocol profile adds `--max-frame-bytes 0 --max-message-bytes 0` (no size limits).
+the protocol profile adds `--max-frame-bytes 16777216 --max-message-bytes 16777216` (16 MiB:
+no AWS size limits, still bounded memory).
 Only the Python standard library is used. See generate_catalogue.py for the record format and
 docs/conformance.md for the deliberate differences.
 """
@@ -30,7 +31,7 @@ GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OPCODES = {"cont": 0, "text": 1, "binary": 2, "close": 8, "ping": 9, "pong": 10}
 PROFILE_FLAGS = {
     "apigw": [],
-    "protocol": ["--max-frame-bytes", "0", "--max-message-bytes", "0"],
+    "protocol": ["--max-frame-bytes", "16777216", "--max-message-bytes", "16777216"],
 }
 BANNER = re.compile(r"(ws://127\.0\.0\.1:\d+/[A-Za-z0-9_-]+)")
 

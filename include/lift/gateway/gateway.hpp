@@ -26,6 +26,7 @@
 #include <lift/core/authorizer.hpp>
 #include <lift/core/connection_api.hpp>
 #include <lift/core/log.hpp>
+#include <lift/core/protocol.hpp>
 #include <lift/core/result.hpp>
 
 namespace lift::gateway {
@@ -89,6 +90,12 @@ struct options {
     /// message is answered like a throttled invocation (the "Internal server error" frame), so
     /// a client flooding a slow route cannot grow the gateway's memory without bound.
     std::size_t max_pending_messages = 1000;
+    /// Largest data frame a client may send; larger → close 1009. AWS: 32 KiB.
+    std::size_t max_frame_bytes = protocol::max_frame_bytes;
+    /// Largest message a client may send (all its fragments); larger → close 1009. Also the
+    /// largest `@connections` payload when above AWS's 128 KiB. AWS: 128 KiB. Raising either
+    /// limit departs from API Gateway (the conformance catalogue's `protocol` profile does).
+    std::size_t max_message_bytes = protocol::max_message_bytes;
     std::string region = "us-east-1";         ///< used in ids and ARNs
     std::string account_id = "123456789012";  ///< account in the authorizer's `methodArn`
     log_level level = log_level::info;        ///< gateway log level (stderr)
