@@ -2,8 +2,8 @@
 /// A local API Gateway WebSocket API on loopback that runs a `lift::app` in-process: the
 /// `$connect`-before-101 handshake, route selection, two-way routes, AWS's error frames, size
 /// limits and close codes, idle and lifetime timers, `$disconnect` events, and the
-/// `@connections` management API over HTTP. Handlers run on a worker pool that plays Lambda
-/// instances; the network thread never blocks.
+/// `@connections` management API over HTTP, and metric totals at `GET /_lift/metrics`. Handlers run
+/// on a worker pool that plays Lambda instances; the network thread never blocks.
 ///
 ///     auto gw = lift::gateway::gateway::start(app, {.port = 0}).value();
 ///     fmt::print("{}\n", gw->websocket_url());   // ws://127.0.0.1:PORT/dev
@@ -24,6 +24,7 @@
 #include <lift/core/app.hpp>
 #include <lift/core/connection_api.hpp>
 #include <lift/core/log.hpp>
+#include <lift/core/metrics.hpp>
 #include <lift/core/result.hpp>
 
 namespace lift::gateway {
@@ -70,6 +71,11 @@ struct options {
     std::size_t max_pending_messages = 1000;
     std::string region = "us-east-1";   ///< used in ids and ARNs
     log_level level = log_level::info;  ///< gateway log level (stderr)
+    /// Metrics of in-process handlers: every invocation's recorder (standard metrics, handler
+    /// metrics, `ColdStart` on a worker thread's first invocation) is added to the totals served
+    /// as JSON at `GET /_lift/metrics`, and at `level` debug each EMF document is also printed
+    /// to the gateway log (stderr) exactly as Lambda would write it to stdout.
+    metrics_config metrics = {};
 
     /// Checks every `@connections` request before it is served (e.g. SigV4, which `lift::run`
     /// supplies for `--verify-sigv4`); returning a refusal answers with it instead. Called on
