@@ -1,11 +1,25 @@
 #include "metrics_totals.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace lift::gateway::detail {
+
+namespace {
+
+// Whole numbers as JSON integers ("2", not Boost.JSON's "2E0"), others as doubles.
+boost::json::value number(double v) {
+    if (std::abs(v) < 9.0e15 && std::trunc(v) == v) {
+        return static_cast<std::int64_t>(v);
+    }
+    return v;
+}
+
+}  // namespace
 
 void metrics_totals::add(const lift::metrics& m) {
     const std::lock_guard lock{mutex_};
@@ -35,10 +49,10 @@ std::string metrics_totals::to_json() const {
         for (const auto& [name, t] : totals_) {
             boost::json::object o;
             o["unit"] = t.unit;
-            o["sum"] = t.sum;
+            o["sum"] = number(t.sum);
             o["count"] = t.count;
-            o["min"] = t.min;
-            o["max"] = t.max;
+            o["min"] = number(t.min);
+            o["max"] = number(t.max);
             metrics[name] = std::move(o);
         }
     }

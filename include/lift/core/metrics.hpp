@@ -67,6 +67,7 @@ std::optional<metric_unit> parse_metric_unit(std::string_view text) noexcept;
 enum class metric_resolution { standard = 60, high = 1 };
 
 /// A dimension: a name and a string value (ASCII, non-blank, name not starting with ':').
+/// A plain value.
 struct metric_dimension {
     std::string name;   ///< dimension name (1–255 characters)
     std::string value;  ///< dimension value (1–1024 characters)
@@ -81,7 +82,7 @@ inline constexpr std::size_t max_name_length = 255;           ///< metric/dimens
 inline constexpr std::size_t max_dimension_value_length = 1024;  ///< dimension value
 }  // namespace emf_limits
 
-/// Where metrics go and what every metric carries.
+/// Where metrics go and what every metric carries. A plain value; thread-compatible.
 struct metrics_config {
     /// `Namespace` of every directive (1–255 characters); env `LIFT_METRICS_NAMESPACE`.
     std::string metric_namespace = "Lift";
@@ -122,6 +123,7 @@ private:
 };
 
 /// One metric as recorded: name, unit, resolution, its own dimensions and its values.
+/// A plain value.
 struct metric_entry {
     std::string name;                                            ///< metric name
     metric_unit unit = metric_unit::none;                        ///< unit
@@ -189,7 +191,7 @@ private:
     std::vector<std::string> problems_;
 };
 
-/// Outcome counts of a broadcast (`connection_api::post_many`).
+/// Outcome counts of a broadcast (`connection_api::post_many`). A plain value.
 struct broadcast_counts {
     std::size_t delivered = 0;  ///< posted
     std::size_t gone = 0;       ///< `errc::gone` (410): the connection no longer exists

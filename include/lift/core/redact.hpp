@@ -5,6 +5,8 @@
 ///     auto safe = lift::redact_headers(*ctx.event().headers);   // Authorization → [REDACTED]
 ///     ctx.log().debug("event", {{"query", lift::redact_query_string("a=1&token=abc")}});
 ///     if (lift::is_sensitive_name(key)) { /* do not log the value */ }
+///
+/// Every function here is pure and thread-safe.
 #pragma once
 
 #include <string>
