@@ -1,8 +1,18 @@
+#include <chrono>
+#include <cstdlib>
 #include <exception>
+#include <memory>
 #include <stdexcept>
+#include <typeinfo>
+
+#include <boost/json/serialize.hpp>
 
 #include <lift/core/app.hpp>
+#include <lift/core/metrics.hpp>
 #include <lift/core/protocol.hpp>
+#include <lift/core/redact.hpp>
+
+#include <cxxabi.h>
 
 namespace lift {
 
@@ -11,6 +21,56 @@ namespace {
 bool is_lifecycle_or_default(std::string_view key) noexcept {
     return key == protocol::connect_route || key == protocol::disconnect_route ||
            key == protocol::default_route;
+}
+
+// The readable name of the exception type `e` (e.g. "std::runtime_error").
+std::string type_name(const std::exception& e) {
+    const char* mangled = typeid(e).name();
+    int status = 0;
+    const std::unique_ptr<char, void (*)(void*)> demangled{
+        abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free};
+    return status == 0 && demangled ? std::string{demangled.get()} : std::string{mangled};
+}
+
+// `errorType` of a failure: the exception's origin for a throw, else the error code's name.
+std::string error_type_of(const context& ctx, const error& e) {
+    if (!ctx.exception_type().empty()) {
+        return "Exception";
+    }
+    if (&e.code.category() == &core_category()) {
+        switch (static_cast<errc>(e.code.value())) {
+            case errc::invalid_argument:
+                return "InvalidArgument";
+            case errc::parse_error:
+                return "ParseError";
+            case errc::not_found:
+                return "NotFound";
+            case errc::gone:
+                return "Gone";
+            case errc::payload_too_large:
+                return "PayloadTooLarge";
+            case errc::limit_exceeded:
+                return "LimitExceeded";
+            case errc::forbidden:
+                return "Forbidden";
+            case errc::timeout:
+                return "Timeout";
+            case errc::handler_failed:
+                return "HandlerFailed";
+            case errc::no_route:
+                return "NoRoute";
+            case errc::unavailable:
+                return "Unavailable";
+            case errc::internal:
+                return "Internal";
+            case errc::unauthorized:
+                return "Unauthorized";
+        }
+    }
+    std::string name = e.code.category().name();
+    name += ':';
+    name += std::to_string(e.code.value());
+    return name;
 }
 
 // The innermost step: the route handler (or the implicit 200 of a missing $connect /
@@ -22,8 +82,10 @@ result<reply> call_handler(const route* r, context& ctx) {
     try {
         return r->handler(ctx);
     } catch (const std::exception& e) {
+        ctx.set_exception_type(type_name(e));
         return fail(errc::handler_failed, e.what());
     } catch (...) {
+        ctx.set_exception_type("unknown");
         return fail(errc::handler_failed, "unknown exception");
     }
 }
@@ -111,8 +173,10 @@ result<reply> app::run_chain(context& ctx, const route* r) const {
     try {
         return run_from(&c, 0, ctx);
     } catch (const std::exception& e) {
+        ctx.set_exception_type(type_name(e));
         return fail(errc::handler_failed, e.what());
     } catch (...) {
+        ctx.set_exception_type("unknown");
         return fail(errc::handler_failed, "unknown exception");
     }
 }
@@ -134,13 +198,65 @@ result<void> app::after_connect(context& ctx) const {
     rec.metadata = ctx.metadata();
     auto saved = store_->save(rec);
     if (!saved) {
-        ctx.log().error("$connect: cannot save connection record: " + saved.error().what());
-        return saved.error();
+        return fail(saved.error().code,
+                    "$connect: cannot save connection record: " + saved.error().message);
     }
     return {};
 }
 
 result<reply> app::handle(context& ctx) const {
+    const auto start = std::chrono::steady_clock::now();
+    if (ctx.log().captures(log_level::debug)) {
+        ctx.log().debug(
+            "event",
+            {{"event", log_value::raw_json(boost::json::serialize(event_summary(ctx.event())))}});
+    }
+    result<reply> res = dispatch(ctx);
+    const double latency_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    std::string error_type;
+    if (!res) {
+        error_type = error_type_of(ctx, res.error());
+        ctx.log().error("invocation failed", {{"errorType", error_type},
+                                              {"errorMessage", res.error().message},
+                                              {"exceptionType", ctx.exception_type()}});
+    }
+    if (standard_metrics_) {
+        auto& m = ctx.metrics();
+        const std::string& route = ctx.route_key();
+        std::vector<metric_dimension> by_route;
+        if (!route.empty()) {
+            by_route.push_back({"route", route});
+        }
+        switch (ctx.type()) {
+            case event_type::connect:
+                if (res && res->is_success()) {
+                    m.add(standard_metrics::connections_opened, 1);
+                }
+                break;
+            case event_type::disconnect:
+                m.add(standard_metrics::connections_closed, 1);
+                break;
+            case event_type::message:
+                m.add(standard_metrics::messages, 1, metric_unit::count, by_route);
+                m.add(standard_metrics::message_bytes,
+                      static_cast<double>(ctx.event().body ? ctx.event().body->size() : 0),
+                      metric_unit::bytes, by_route);
+                break;
+        }
+        m.add(standard_metrics::handler_latency, latency_ms, metric_unit::milliseconds,
+              std::move(by_route));
+        if (!res) {
+            m.add(standard_metrics::errors, 1, metric_unit::count, {{"errorType", error_type}});
+        }
+    }
+    if (!res && recover_ && ctx.type() == event_type::connect) {
+        return reply::status(500);  // no body: nothing about the failure reaches the client
+    }
+    return res;
+}
+
+result<reply> app::dispatch(context& ctx) const {
     switch (ctx.type()) {
         case event_type::connect: {
             auto res = run_chain(ctx, find(protocol::connect_route));

@@ -74,9 +74,32 @@ context::context(const websocket_event& ev,
     : event_(&ev),
       services_(services),
       deadline_ms_(deadline_ms),
-      log_(services.sink != nullptr ? *services.sink : static_cast<log_sink&>(null_sink_),
-           services.sink != nullptr ? services.level : log_level::off,
-           log_fields{ev.request_context.request_id, ev.connection_id(), ev.route_key()}) {}
+      log_(
+          services.sink != nullptr ? *services.sink : static_cast<log_sink&>(null_sink_),
+          services.sink != nullptr ? services.level : log_level::off,
+          log_fields{ev.request_context.request_id, ev.connection_id(), ev.route_key(),
+                     services.invocation != nullptr ? services.invocation->trace_id : std::string{},
+                     services.function_name, services.cold_start},
+          services.log_buffer) {}
+
+result<void> context::metered_api::post_to_connection(std::string_view id, std::string_view data) {
+    return ctx_.services_.api->post_to_connection(id, data);
+}
+
+result<lift::connection_info> context::metered_api::get_connection(std::string_view id) {
+    return ctx_.services_.api->get_connection(id);
+}
+
+result<void> context::metered_api::delete_connection(std::string_view id) {
+    return ctx_.services_.api->delete_connection(id);
+}
+
+std::vector<result<void>> context::metered_api::post_many(std::span<const std::string> ids,
+                                                          std::string_view data) {
+    auto results = ctx_.services_.api->post_many(ids, data);
+    record_broadcast(ctx_.metrics(), results);
+    return results;
+}
 
 const boost::json::value* context::json_body() {
     if (!body_parsed_) {

@@ -86,6 +86,9 @@ result<std::unique_ptr<lift::app>> make_function_app(const api_config& api, func
         names.insert(f.name);
     }
     auto app = std::make_unique<lift::app>();
+    // A failing function is a failed Lambda invocation: API Gateway answers 502 on $connect, so
+    // Lift's recovery (which makes an in-process $connect failure a 500) stays off here.
+    app->recover(false);
     try {
         if (!api.route_selection_expression.empty()) {
             app->route_selection(api.route_selection_expression);

@@ -48,12 +48,14 @@
 #include <lift/core/context.hpp>
 #include <lift/core/ids.hpp>
 #include <lift/core/json.hpp>
+#include <lift/core/metrics.hpp>
 #include <lift/core/protocol.hpp>
 #include <lift/gateway/gateway.hpp>
 
 #include "asio_support.hpp"
 #include "handshake.hpp"
 #include "http_paths.hpp"
+#include "metrics_totals.hpp"
 #include "worker_pool.hpp"
 #include "ws_codec.hpp"
 #include <sys/socket.h>
@@ -386,6 +388,37 @@ public:
     // Calls the $connect authorizer (worker thread) and judges its answer.
     authorization authorize(const authorizer_request& request);
 
+    // Services for one invocation: the shared ones plus its metrics recorder and whether it
+    // is the first invocation on this worker thread (the thread plays a Lambda instance).
+    context_services begin_invocation(lift::metrics& m) {
+        bool cold = false;
+        {
+            std::lock_guard lock{warm_mutex_};
+            cold = warm_threads_.insert(std::this_thread::get_id()).second;
+        }
+        if (cold) {
+            m.add(standard_metrics::cold_start, 1);
+        }
+        context_services s = services_;
+        s.metrics = &m;
+        s.cold_start = cold;
+        return s;
+    }
+
+    // The end of an invocation: totals for GET /_lift/metrics; at debug level the EMF
+    // documents go to the gateway log as Lambda would print them.
+    void end_invocation(const lift::metrics& m) {
+        for (const auto& p : m.problems()) {
+            gw_log_.warn("metric dropped: " + p);
+        }
+        metrics_totals_.add(m);
+        if (gw_log_.enabled(log_level::debug)) {
+            for (const auto& doc : m.serialize(now_ms())) {
+                stderr_.write(doc);
+            }
+        }
+    }
+
     // Sessions with an invocation in flight (network thread only). A session stays alive while
     // listed: the running job holds a shared_ptr until on_invocation_done unlists it.
     void track_inflight(session* s) { inflight_.insert(s); }
@@ -475,6 +508,9 @@ private:
     stderr_sink stderr_;
     logger gw_log_;
     context_services services_;
+    detail::metrics_totals metrics_totals_;
+    std::mutex warm_mutex_;
+    std::unordered_set<std::thread::id> warm_threads_;  // worker threads that have run a handler
 
     std::mutex ids_mutex_;
     id_generator ids_;
@@ -887,13 +923,14 @@ void gateway_impl::run_invocation(const std::shared_ptr<session>& s,
         // API Gateway's fixed $disconnect header set.
         ev.headers = protocol::disconnect_headers(f.domain_name);
         ev.multi_value_headers = to_multi_value(*ev.headers);
-        context ctx{ev, services_, p.received_ms + opts_.integration_timeout_ms};
+        lift::metrics m{&opts_.metrics};
+        context ctx{ev, begin_invocation(m), p.received_ms + opts_.integration_timeout_ms};
         invocations_.fetch_add(1, std::memory_order_relaxed);
-        auto r = app_.handle(ctx);
+        auto r = app_.handle(ctx);  // logs a failure with its details
         if (!r) {
             invocation_errors_.fetch_add(1);
-            ctx.log().error(fmt::format("$disconnect failed: {}", r.error().message));
         }
+        end_invocation(m);
     } else {
         rc.type = event_type::message;
         rc.message_id = next_id();
@@ -920,15 +957,17 @@ void gateway_impl::run_invocation(const std::shared_ptr<session>& s,
         } else {
             rc.route_key = key;
             ev.body = std::move(p.body);
-            context ctx{ev, services_, p.received_ms + opts_.integration_timeout_ms};
+            lift::metrics m{&opts_.metrics};
+            context ctx{ev, begin_invocation(m), p.received_ms + opts_.integration_timeout_ms};
             if (is_json) {
                 ctx.set_json_body(std::move(body_json));
             }
             invocations_.fetch_add(1, std::memory_order_relaxed);
-            auto res = app_.handle(ctx);
+            auto res = app_.handle(ctx);  // logs a failure with its details
+            end_invocation(m);
             if (!res) {
                 invocation_errors_.fetch_add(1);
-                ctx.log().error(fmt::format("route {} failed: {}", key, res.error().message));
+                // The generic frame only: the error text stays in the log.
                 outcome.failed = true;
                 outcome.frame = protocol::internal_error_frame(f.connection_id, request_id);
             } else if (r->options.two_way && res->body && !res->body->empty()) {
@@ -1092,6 +1131,12 @@ http::response<http::string_body> gateway_impl::plain_request(
     const auto parts = detail::split_target(req.target());
     if (auto id = detail::connections_id(parts.path, opts_.stage)) {
         return management_request(req, *id);
+    }
+    if (parts.path == "/_lift/metrics" && req.method() == http::verb::get) {
+        auto res = make_response(http::status::ok, req.version(), metrics_totals_.to_json(),
+                                 "application/json");
+        res.set(http::field::cache_control, "no-cache");
+        return res;
     }
     if (auto page = static_request(req, parts.path)) {
         return std::move(*page);
@@ -1459,14 +1504,15 @@ asio::awaitable<void> gateway_impl::upgrade(beast::tcp_stream& stream,
     auto wait = std::make_shared<connect_wait>(ioc_);
     wait->timer.expires_after(std::chrono::milliseconds{opts_.integration_timeout_ms});
     post_job([this, wait, event] {
-        context ctx{*event, services_,
+        lift::metrics m{&opts_.metrics};
+        context ctx{*event, begin_invocation(m),
                     event->request_context.request_time_epoch + opts_.integration_timeout_ms};
         invocations_.fetch_add(1, std::memory_order_relaxed);
-        result<reply> r = app_.handle(ctx);
-        if (!r) {
-            invocation_errors_.fetch_add(1);
-            ctx.log().error(fmt::format("$connect failed: {}", r.error().message));
+        result<reply> r = app_.handle(ctx);  // logs a failure with its details
+        if (!r || r->status_code >= 500) {
+            invocation_errors_.fetch_add(1);  // recovered failures answer 500
         }
+        end_invocation(m);
         asio::post(ioc_, [wait, r = std::move(r)]() mutable {
             wait->outcome = std::move(r);
             wait->timer.cancel();

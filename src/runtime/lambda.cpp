@@ -89,6 +89,17 @@ std::string_view error_type_for(const error& e) noexcept {
     return error_types::invocation_failed;
 }
 
+// EMF documents as lines of the log sink (stdout in Lambda, so they share its lock).
+class log_line_metrics_sink final : public metrics_sink {
+public:
+    explicit log_line_metrics_sink(log_sink& sink) : sink_(sink) {}
+
+    void write(std::string_view document) override { sink_.write(document); }
+
+private:
+    log_sink& sink_;
+};
+
 // The loop's state: Runtime API client, management clients per endpoint, logger.
 class lambda_loop {
 public:
@@ -99,16 +110,22 @@ public:
                 log_sink& sink,
                 log_level level,
                 aws::http_client& runtime_http,
-                aws::endpoint runtime_api)
+                aws::endpoint runtime_api,
+                metrics_sink& metrics_out,
+                metrics_config metrics_settings)
         : app_(application),
           raw_(raw),
           env_(env),
           options_(options),
           sink_(sink),
           level_(level),
-          log_(sink, level),
+          function_name_(env.get("AWS_LAMBDA_FUNCTION_NAME").value_or("")),
+          log_(sink, level, log_fields{{}, {}, {}, {}, function_name_}),
           runtime_http_(runtime_http),
-          runtime_api_(std::move(runtime_api)) {}
+          runtime_api_(std::move(runtime_api)),
+          metrics_out_(metrics_out),
+          metrics_config_(std::move(metrics_settings)),
+          debug_buffer_(options.debug_buffer_lines) {}
 
     // Start-up after the Runtime API is known: store, management API clients, credentials.
     // Returns the error type and message to post to /runtime/init/error on failure.
@@ -315,9 +332,39 @@ private:
     }
 
     // Runs one invocation and posts its outcome; a value means "stop the loop".
+    // Writes this invocation's metrics (and the reasons for any dropped input) before the
+    // response is posted: Lambda may freeze the process right after it.
+    void flush_metrics(const logger& log, metrics& m) {
+        for (const auto& p : m.problems()) {
+            log.warn("metric dropped: " + p);
+        }
+        m.flush(metrics_out_, clock_.now_ms());
+    }
+
+    // Buffered debug lines are written only for a failed invocation.
+    void settle_debug_lines(bool failed) {
+        if (failed) {
+            debug_buffer_.flush_to(sink_);
+        } else {
+            debug_buffer_.clear();
+        }
+    }
+
     std::optional<stop> serve(next_event& next) {
         const invocation_info& info = next.info;
-        const logger log = log_.with({info.request_id, {}, {}});
+        const bool cold = first_invocation_;
+        first_invocation_ = false;
+        const logger log =
+            log_.with({info.request_id, {}, {}, info.trace_id, function_name_, cold});
+        metrics m{&metrics_config_};
+        debug_buffer_.clear();
+        if (cold) {
+            m.add(standard_metrics::cold_start, 1);
+        }
+        m.set_property("requestId", info.request_id.c_str());
+        if (!info.trace_id.empty()) {
+            m.set_property("traceId", info.trace_id.c_str());
+        }
         if (options_.set_trace_env) {
             if (info.trace_id.empty()) {
                 ::unsetenv("_X_AMZN_TRACE_ID");
@@ -331,8 +378,11 @@ private:
         app& application = *app_;
         auto parsed = parse_event(next.body);
         if (!parsed) {
-            log.error("event is not an API Gateway WebSocket proxy event: " +
-                      parsed.error().message);
+            log.error(
+                "event is not an API Gateway WebSocket proxy event: " + parsed.error().message,
+                {{"errorType", "InvalidEvent"}});
+            m.add(standard_metrics::errors, 1, metric_unit::count, {{"errorType", "InvalidEvent"}});
+            flush_metrics(log, m);
             return post_error(
                 log, info.request_id, error_types::invalid_event,
                 "event is not an API Gateway WebSocket proxy event: " + parsed.error().message);
@@ -356,19 +406,27 @@ private:
         services.sink = &sink_;
         services.level = level_;
         services.invocation = &info;
+        services.metrics = &m;
+        services.log_buffer = &debug_buffer_;
+        services.function_name = function_name_;
+        services.cold_start = cold;
+        m.set_property("connectionId", ev.connection_id().c_str());
         result<reply> res = fail(errc::internal, "not run");
         try {
             context ctx{ev, services, std::max<std::int64_t>(info.deadline_ms, 0)};
-            res = application.handle(ctx);
+            res = application.handle(ctx);  // logs failures with their details itself
         } catch (const std::exception& e) {
+            // Only allocation failures and the like get here: app::handle catches handlers'.
             res = fail(errc::handler_failed, e.what());
+            log.error("invocation failed outside the handler", {{"errorMessage", e.what()}});
         } catch (...) {
             res = fail(errc::handler_failed, "unknown exception");
+            log.error("invocation failed outside the handler");
         }
+        settle_debug_lines(!res || (ev.type() == event_type::connect && res->status_code >= 500));
+        flush_metrics(log, m);
         if (!res) {
             const std::string_view type = error_type_for(res.error());
-            log.error(
-                fmt::format("route {} failed ({}): {}", ev.route_key(), type, res.error().message));
             return post_error(log, info.request_id, type, res.error().message);
         }
         return post_response(log, info, serialize(*res), "route " + ev.route_key());
@@ -418,6 +476,7 @@ private:
     const lambda_options& options_;
     log_sink& sink_;
     log_level level_;
+    std::string function_name_;
     logger log_;
     system_clock clock_;
     aws::http_client& runtime_http_;
@@ -427,6 +486,10 @@ private:
     aws::credentials credentials_;
     std::unique_ptr<aws::http_client> management_http_;
     std::map<std::string, std::unique_ptr<aws::management_client>, std::less<>> apis_;
+    metrics_sink& metrics_out_;
+    metrics_config metrics_config_;
+    log_buffer debug_buffer_;
+    bool first_invocation_ = true;
 };
 
 }  // namespace
@@ -485,10 +548,29 @@ int run_loop(app* application,
                                                  *text));
             }
         }
-        lambda_loop loop{application,       raw, env, options, sink, level, **runtime_http,
-                         std::move(*target)};
+        auto metrics_settings = metrics_config_from(
+            [&env](std::string_view name) { return env.get(name); }, options.metrics_defaults);
+        if (metrics_settings && metrics_settings->service.empty()) {
+            metrics_settings->service = env.get("AWS_LAMBDA_FUNCTION_NAME").value_or("");
+        }
+        std::optional<log_line_metrics_sink> own_metrics_sink;
+        metrics_sink& metrics_out =
+            options.metrics != nullptr ? *options.metrics : own_metrics_sink.emplace(sink);
+        lambda_loop loop{application,
+                         raw,
+                         env,
+                         options,
+                         sink,
+                         level,
+                         **runtime_http,
+                         std::move(*target),
+                         metrics_out,
+                         metrics_settings ? std::move(*metrics_settings) : metrics_config{}};
         if (level_problem) {
             return loop.report_init_error(error_types::config_invalid, *level_problem);
+        }
+        if (!metrics_settings) {
+            return loop.report_init_error(error_types::config_invalid, metrics_settings.error());
         }
         if (auto failed = loop.init()) {
             return loop.report_init_error(failed->first, failed->second);

@@ -16,6 +16,7 @@
 #include <lift/aws/sigv4_verifier.hpp>
 #include <lift/core/ascii.hpp>
 #include <lift/core/clock.hpp>
+#include <lift/core/metrics.hpp>
 #include <lift/runtime/lambda.hpp>
 #include <lift/runtime/run.hpp>
 
@@ -218,6 +219,16 @@ int run(app& application, int argc, char** argv, run_options ro) {
         return 2;
     }
     opts.level = *level;
+    // Metrics of the in-process app (GET /_lift/metrics; EMF on stderr at debug).
+    auto metrics_settings = metrics_config_from([](std::string_view name) {
+        const char* v = std::getenv(std::string{name}.c_str());
+        return v != nullptr ? std::optional<std::string>{v} : std::nullopt;
+    });
+    if (!metrics_settings) {
+        std::fprintf(stderr, "lift: %s\n", metrics_settings.error().message.c_str());
+        return 2;
+    }
+    opts.metrics = std::move(*metrics_settings);
     if (management_mode != "direct" && management_mode != "http") {
         std::fprintf(stderr, "lift: unknown management mode '%s' (direct, http)\n",
                      management_mode.c_str());

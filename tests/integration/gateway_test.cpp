@@ -270,12 +270,14 @@ TEST_F(gateway_test, connect_status_is_passed_through_and_nothing_is_stored) {
     EXPECT_EQ(*app_.store()->count(), 1u);
 }
 
-TEST_F(gateway_test, connect_handler_failure_is_502_and_timeout_is_502) {
+TEST_F(gateway_test, connect_handler_exception_is_500_and_timeout_is_502) {
     lift::gateway::options o;
     o.integration_timeout_ms = 300;
     start(o);
     ws_client thrown{port_, "/dev?throw=1"};
-    EXPECT_EQ(thrown.reply.status, 502);
+    EXPECT_EQ(thrown.reply.status, 500);  // Lift's recovery; the invocation itself succeeded
+    EXPECT_EQ(thrown.reply.head.find("connect failed"), std::string::npos);
+    EXPECT_EQ(thrown.reply.body.find("connect failed"), std::string::npos);
     ws_client slow{port_, "/dev?sleep=1000"};
     EXPECT_EQ(slow.reply.status, 502);
     EXPECT_EQ(*app_.store()->count(), 0u);
@@ -889,6 +891,92 @@ TEST_F(gateway_test, handler_connection_api_failure_fails_start) {
     auto g = lift::gateway::gateway::start(app_, std::move(o));
     ASSERT_FALSE(g);
     EXPECT_EQ(g.error().message, "bad endpoint");
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(gateway_test, recovery_never_sends_exception_text_to_the_client) {
+    const std::string secret = "SECRET-detail-7f3a at db.internal:5432";
+    app_.on("leak1", [secret](lift::context&) -> lift::reply { throw std::runtime_error(secret); });
+    app_.on("leak2", [secret](lift::context&) -> lift::reply { throw std::logic_error(secret); },
+            {.two_way = true});
+    app_.on("leak3",
+            [secret](lift::context&) -> lift::result<lift::reply> {
+                return lift::fail(lift::errc::unavailable, secret);
+            },
+            {.two_way = true});
+    start();
+    ws_client c{port_, "/dev"};
+    const std::string id = connect(c);
+    const std::string prefix =
+        R"({"message": "Internal server error", "connectionId":")" + id + R"(", "requestId":")";
+    for (const char* route : {"leak1", "leak2", "leak3"}) {
+        c.send_text(std::string{R"({"action":")"} + route + R"("})");
+        auto frame = c.read_text();
+        ASSERT_TRUE(frame) << route;
+        EXPECT_EQ(frame->substr(0, prefix.size()), prefix) << *frame;
+        EXPECT_EQ(frame->find("SECRET"), std::string::npos) << *frame;
+        EXPECT_EQ(frame->find("5432"), std::string::npos) << *frame;
+    }
+    c.send_text("still open");
+    EXPECT_EQ(c.read_text(), "still open");
+    EXPECT_FALSE(c.read_text(200).has_value());  // nothing else was sent
+
+    ws_client refused{port_, "/dev?throw=1"};
+    EXPECT_EQ(refused.reply.status, 500);
+    EXPECT_EQ(refused.reply.head.find("connect failed"), std::string::npos);
+    EXPECT_EQ(refused.reply.body.find("connect failed"), std::string::npos);
+    EXPECT_GE(gw_->stats().invocation_errors, 4u);
+}
+
+TEST_F(gateway_test, metric_totals_are_served_at_lift_metrics) {
+    app_.on("fan", [](lift::context& ctx) {
+        const std::vector<std::string> ids{ctx.connection_id(), "nosuchid0000="};
+        (void)ctx.api()->post_many(ids, "fanned");
+    });
+    start();
+    ws_client a{port_, "/dev"};
+    connect(a);
+    ws_client b{port_, "/dev"};
+    connect(b);
+    a.send_text("one");
+    EXPECT_EQ(a.read_text(), "one");
+    a.send_text("two!");
+    EXPECT_EQ(a.read_text(), "two!");
+    b.send_text(R"({"action":"fan"})");
+    EXPECT_EQ(b.read_text(), "fanned");
+    b.send_text(R"({"action":"boom"})");
+    ASSERT_TRUE(b.read_text());
+
+    json::value totals;
+    auto have = [&] {
+        auto r = http_request(port_, "GET", "/_lift/metrics");
+        if (!r || r->status != 200) {
+            return false;
+        }
+        totals = json::parse(r->body);
+        const auto& m = totals.at("metrics").as_object();
+        return m.contains("Errors") && m.contains("BroadcastGone") &&
+               m.at("Messages").at("sum").to_number<double>() >= 4;
+    };
+    ASSERT_TRUE(eventually(have)) << json::serialize(totals);
+    const auto& m = totals.at("metrics");
+    EXPECT_EQ(m.at("ConnectionsOpened").at("sum").to_number<double>(), 2);
+    EXPECT_EQ(m.at("ConnectionsOpened").at("unit"), "Count");
+    EXPECT_EQ(m.at("Messages").at("sum").to_number<double>(), 4);
+    EXPECT_EQ(m.at("MessageBytes").at("sum").to_number<double>(),
+              3 + 4 + 16 + 17);  // "one", "two!", {"action":"fan"}, {"action":"boom"}
+    EXPECT_EQ(m.at("MessageBytes").at("unit"), "Bytes");
+    EXPECT_EQ(m.at("Errors").at("sum").to_number<double>(), 1);
+    EXPECT_EQ(m.at("BroadcastDelivered").at("sum").to_number<double>(), 1);
+    EXPECT_EQ(m.at("BroadcastGone").at("sum").to_number<double>(), 1);
+    EXPECT_EQ(m.at("HandlerLatency").at("unit"), "Milliseconds");
+    EXPECT_GE(m.at("HandlerLatency").at("count").to_number<double>(), 6);
+    EXPECT_GE(m.at("ColdStart").at("sum").to_number<double>(), 1);
+    EXPECT_LE(m.at("ColdStart").at("sum").to_number<double>(), 4);  // at most one per worker
+    EXPECT_GE(totals.at("invocations").to_number<double>(), 6);
 }
 
 }  // namespace

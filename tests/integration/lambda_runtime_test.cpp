@@ -159,6 +159,11 @@ public:
         return false;
     }
 
+    std::vector<std::string> lines() const {
+        std::lock_guard lock{mutex_};
+        return lines_;
+    }
+
 private:
     mutable std::mutex mutex_;
     std::vector<std::string> lines_;
@@ -363,6 +368,163 @@ TEST(LambdaRuntime, HandlerExceptionPostsAnError) {
     EXPECT_EQ(body.at("errorMessage").as_string(), "boom");
     EXPECT_EQ(body.at("errorType").as_string(), "Lift.HandlerFailed");
     EXPECT_TRUE(body.at("stackTrace").as_array().empty());
+}
+
+// Log lines (JSON objects without `_aws`) and EMF documents (with it) from a capture.
+struct split_output {
+    std::vector<json::object> logs;
+    std::vector<json::object> emf;
+};
+
+split_output split(const capture_sink& sink) {
+    split_output out;
+    for (const auto& l : sink.lines()) {
+        auto v = json::parse(l).as_object();
+        (v.contains("_aws") ? out.emf : out.logs).push_back(std::move(v));
+    }
+    return out;
+}
+
+TEST(LambdaRuntime, LogLinesCarryTraceIdFunctionNameAndColdStart) {
+    harness h;
+    h.env.set("AWS_LAMBDA_FUNCTION_NAME", "chat-fn");
+    lift::app app;
+    app.on("ping", [](lift::context& ctx) { ctx.log().info("handled"); });
+    auto first = scripted("inv-1", make_event(lift::event_type::message, "ping", "{}"));
+    first.headers["Lambda-Runtime-Trace-Id"] = "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Sampled=1";
+    h.api.push(first);
+    h.api.push(scripted("inv-2", make_event(lift::event_type::message, "ping", "{}")));
+    EXPECT_EQ(h.run(app, 2), rt::exit_status::done);
+    std::vector<json::object> handled;
+    for (const auto& l : split(h.sink).logs) {
+        if (l.at("message") == "handled") {
+            handled.push_back(l);
+        }
+    }
+    ASSERT_EQ(handled.size(), 2u);
+    EXPECT_EQ(handled[0].at("requestId"), "apigw-req-1");  // API Gateway's id from the event
+    EXPECT_EQ(handled[0].at("traceId"), "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Sampled=1");
+    EXPECT_EQ(handled[0].at("functionName"), "chat-fn");
+    EXPECT_EQ(handled[0].at("coldStart"), true);
+    EXPECT_EQ(handled[0].at("connectionId"), "Conn1dAAAA=");
+    EXPECT_EQ(handled[0].at("routeKey"), "ping");
+    EXPECT_EQ(handled[1].at("coldStart"), false);
+    EXPECT_EQ(handled[1].count("traceId"), 0u);
+}
+
+TEST(LambdaRuntime, MetricsAreWrittenOncePerInvocationAsEmf) {
+    harness h;
+    h.env.set("AWS_LAMBDA_FUNCTION_NAME", "chat-fn");
+    h.env.set("LIFT_METRICS_NAMESPACE", "ChatApp");
+    h.env.set("LIFT_METRICS_DIMENSIONS", "stage=prod");
+    lift::app app;
+    app.on("ping", [](lift::context& ctx) {
+        ctx.metrics().add("Pings", 1);
+        return lift::reply::ok();
+    });
+    h.api.push(scripted("inv-1", make_event(lift::event_type::message, "ping", "{}")));
+    h.api.push(scripted("inv-2", make_event(lift::event_type::message, "ping", R"({"a":1})")));
+    EXPECT_EQ(h.run(app, 2), rt::exit_status::done);
+    const auto out = split(h.sink);
+    ASSERT_EQ(out.emf.size(), 2u);  // one document per invocation here
+    const auto& a = out.emf[0];
+    const auto& b = out.emf[1];
+    const auto& dir = a.at("_aws").at("CloudWatchMetrics").as_array();
+    EXPECT_EQ(dir[0].at("Namespace"), "ChatApp");
+    EXPECT_EQ(a.at("service"), "chat-fn");  // LIFT_METRICS_SERVICE unset: the function name
+    EXPECT_EQ(a.at("stage"), "prod");
+    EXPECT_EQ(a.at("ColdStart"), 1);
+    EXPECT_EQ(b.count("ColdStart"), 0u);
+    EXPECT_EQ(a.at("Pings"), 1);
+    EXPECT_EQ(a.at("Messages"), 1);
+    EXPECT_EQ(a.at("route"), "ping");
+    EXPECT_EQ(a.at("MessageBytes"), 2);
+    EXPECT_EQ(b.at("MessageBytes"), 7);
+    EXPECT_EQ(a.at("requestId"), "inv-1");
+    EXPECT_EQ(b.at("requestId"), "inv-2");
+    EXPECT_EQ(a.at("connectionId"), "Conn1dAAAA=");
+    const auto ts = a.at("_aws").at("Timestamp").to_number<std::int64_t>();
+    EXPECT_LE(std::abs(ts - lift::system_clock{}.now_ms()), 60'000);
+}
+
+TEST(LambdaRuntime, BadMetricsConfigurationIsAnInitError) {
+    harness h;
+    h.env.set("LIFT_METRICS_DIMENSIONS", "no-equals-sign");
+    lift::app app;
+    EXPECT_EQ(h.run(app, 1), rt::exit_status::init_failed);
+    const auto posts = h.api.posts();
+    ASSERT_EQ(posts.size(), 1u);
+    EXPECT_EQ(posts[0].target, "/2018-06-01/runtime/init/error");
+    EXPECT_NE(posts[0].body.find("LIFT_METRICS_DIMENSIONS"), std::string::npos);
+}
+
+TEST(LambdaRuntime, DebugLinesAreWrittenOnlyForFailedInvocations) {
+    harness h;
+    h.env.set("LIFT_LOG_LEVEL", "info");
+    lift::app app;
+    app.on("ok", [](lift::context& ctx) { ctx.log().debug("debug-of-ok"); });
+    app.on("fail", [](lift::context& ctx) -> lift::reply {
+        ctx.log().debug("debug-of-fail");
+        throw std::runtime_error("kaput");
+    });
+    app.on_connect([](lift::context& ctx) -> lift::reply {
+        ctx.log().debug("debug-of-connect");
+        throw std::runtime_error("connect kaput");
+    });
+    h.api.push(scripted("i1", make_event(lift::event_type::message, "ok", "{}")));
+    h.api.push(scripted("i2", make_event(lift::event_type::message, "fail", "{}")));
+    h.api.push(scripted("i3", make_event(lift::event_type::connect, "$connect")));
+    EXPECT_EQ(h.run(app, 3), rt::exit_status::done);
+    EXPECT_FALSE(h.sink.contains("debug-of-ok"));
+    EXPECT_TRUE(h.sink.contains("debug-of-fail"));
+    EXPECT_TRUE(h.sink.contains("debug-of-connect"));
+    // The event itself is among the buffered lines, with the request id.
+    bool event_line = false;
+    for (const auto& l : split(h.sink).logs) {
+        if (l.at("message") == "event" && l.at("routeKey") == "fail") {
+            event_line = true;
+            EXPECT_EQ(l.at("level"), "DEBUG");
+        }
+    }
+    EXPECT_TRUE(event_line);
+}
+
+TEST(LambdaRuntime, ConnectExceptionIsRecoveredAs500) {
+    harness h;
+    lift::app app;
+    app.on_connect([](lift::context&) -> lift::reply {
+        throw std::runtime_error("internal detail: db at 10.0.0.7 refused");
+    });
+    h.api.push(scripted("c1", make_event(lift::event_type::connect, "$connect")));
+    EXPECT_EQ(h.run(app, 1), rt::exit_status::done);
+    const auto posts = h.api.posts();
+    ASSERT_EQ(posts.size(), 1u);
+    EXPECT_EQ(posts[0].target, "/2018-06-01/runtime/invocation/c1/response");
+    auto r = lift::parse_reply(posts[0].body);
+    ASSERT_TRUE(r) << posts[0].body;
+    EXPECT_EQ(r->status_code, 500);
+    EXPECT_EQ(posts[0].body.find("10.0.0.7"), std::string::npos);
+    bool detail_logged = false;
+    for (const auto& l : split(h.sink).logs) {
+        if (l.at("level") == "ERROR" && l.contains("errorMessage")) {
+            detail_logged = true;
+            EXPECT_EQ(l.at("errorMessage"), "internal detail: db at 10.0.0.7 refused");
+            EXPECT_EQ(l.at("exceptionType"), "std::runtime_error");
+            EXPECT_EQ(l.at("routeKey"), "$connect");
+            EXPECT_EQ(l.at("requestId"), "apigw-req-1");
+        }
+    }
+    EXPECT_TRUE(detail_logged);
+    const auto out = split(h.sink);
+    ASSERT_FALSE(out.emf.empty());
+    bool error_metric = false;
+    for (const auto& d : out.emf) {
+        if (d.contains("Errors")) {
+            error_metric = true;
+            EXPECT_EQ(d.at("errorType"), "Exception");
+        }
+    }
+    EXPECT_TRUE(error_metric);
 }
 
 TEST(LambdaRuntime, InvalidEventPostsAnError) {

@@ -95,6 +95,29 @@ public:
         return *this;
     }
 
+    /// Recovery (on by default): a failed `$connect` (a handler or middleware threw or returned
+    /// an error, or the record could not be saved) answers a 500 reply instead of failing the
+    /// invocation, so the client sees a plain 500 and the Lambda does not fail. Message routes
+    /// still fail the invocation, which makes API Gateway (and the local gateway) send the
+    /// generic `{"message": "Internal server error", ...}` frame. Either way the exception text
+    /// never reaches the client; the error log line carries it. Off: `$connect` failures are
+    /// returned as errors (502 from API Gateway).
+    app& recover(bool on) noexcept {
+        recover_ = on;
+        return *this;
+    }
+
+    /// Whether recovery is on.
+    bool recovers() const noexcept { return recover_; }
+
+    /// When true (default), `handle` records the standard metrics in `ctx.metrics()`:
+    /// ConnectionsOpened, ConnectionsClosed, Messages and MessageBytes (dimension `route`),
+    /// HandlerLatency (ms, dimension `route`) and Errors (dimension `errorType`).
+    app& standard_metrics(bool on) noexcept {
+        standard_metrics_ = on;
+        return *this;
+    }
+
     /// Sets the route selection expression used by the local gateway (on AWS it is part of the
     /// API's configuration). Throws std::invalid_argument when it does not parse.
     app& route_selection(std::string_view expression);
@@ -109,14 +132,20 @@ public:
     std::vector<std::string> route_keys() const;
 
     /// Handles one event: runs middleware and the route's handler, catches exceptions
-    /// (→ `errc::handler_failed`), and keeps the store in step (`$connect` success saves the
-    /// record, `$disconnect` removes it). A missing `$connect`/`$disconnect` route answers 200;
-    /// a message route that does not exist fails with `errc::no_route`.
+    /// (→ `errc::handler_failed`, type in `ctx.exception_type()`), and keeps the store in step
+    /// (`$connect` success saves the record, `$disconnect` removes it). Every failure is logged
+    /// at error level with `errorType`, `errorMessage` and `exceptionType`; the standard metrics
+    /// are recorded (see `standard_metrics`); with recovery on, a failed `$connect` becomes a
+    /// 500 reply (see `recover`). At debug level (or into the context's log buffer) the event
+    /// is logged with credentials redacted (`event_summary`). A missing `$connect`/`$disconnect`
+    /// route answers 200; a message route that does not exist fails with `errc::no_route`.
+    /// Thread-safe as long as the configuration is not changed concurrently.
     /// Records are saved to and removed from the app's own store; the context reads through
     /// `ctx.store()`, which `handle` does not change: callers set
     /// `context_services::store = app.store()`. If saving the record of an accepted `$connect`
-    /// fails, that error is returned (the gateway then fails the handshake with 502, as AWS does
-    /// for a failed integration); a failed removal on `$disconnect` is only logged.
+    /// fails, the connection is refused like any failed `$connect` (500 with recovery on; the
+    /// error is returned with it off, which API Gateway answers with 502); a failed removal on
+    /// `$disconnect` is only logged.
     [[nodiscard]] result<reply> handle(context& ctx) const;
 
 private:
@@ -144,12 +173,15 @@ private:
     app& add_route(std::string key, handler fn, route_options options);
     result<reply> run_chain(context& ctx, const route* r) const;
     result<void> after_connect(context& ctx) const;
+    result<reply> dispatch(context& ctx) const;
 
     std::map<std::string, route, std::less<>> routes_;
     std::vector<middleware> middleware_;
     std::unique_ptr<connection_store> store_;
     route_selection_expression selection_;
     bool record_connections_ = true;
+    bool recover_ = true;
+    bool standard_metrics_ = true;
     std::int64_t record_ttl_seconds_ = default_record_ttl_seconds;
 };
 

@@ -23,6 +23,7 @@
 #include <lift/core/identity.hpp>
 #include <lift/core/invocation.hpp>
 #include <lift/core/log.hpp>
+#include <lift/core/metrics.hpp>
 #include <lift/core/result.hpp>
 
 namespace lift {
@@ -35,8 +36,20 @@ struct context_services {
     const lift::clock* clock = nullptr;  ///< time source; null means the system clock
     log_sink* sink = nullptr;            ///< log destination; null means no logging
     log_level level = log_level::info;   ///< minimum log level
-    /// The Lambda invocation being served (set by the Lambda loop), or null.
+    /// The Lambda invocation being served (set by the Lambda loop), or null. Its trace id goes
+    /// into every log line (`traceId`).
     const invocation_info* invocation = nullptr;
+    /// This invocation's metrics recorder (flushed by the caller after `app::handle`); null
+    /// means the context keeps a private one that nobody flushes.
+    lift::metrics* metrics = nullptr;
+    /// Debug lines below `level` are kept here (written by the caller only when the invocation
+    /// fails); null means they are dropped.
+    lift::log_buffer* log_buffer = nullptr;
+    /// `functionName` on every log line (`AWS_LAMBDA_FUNCTION_NAME`); empty = left out.
+    std::string function_name = {};
+    /// `coldStart` on every log line: true on the first invocation of this instance; unset =
+    /// left out.
+    std::optional<bool> cold_start = {};
 };
 
 /// Per-event handler context. Not thread-safe: one event, one thread.
@@ -93,8 +106,22 @@ public:
     /// This connection's stored record (loaded once); nullopt when not stored or expired.
     result<std::optional<connection_record>> record();
 
-    /// A logger carrying request id, connection id and route key.
+    /// A logger carrying request id, connection id, route key, trace id, function name and
+    /// cold start.
     const logger& log() const noexcept { return log_; }
+
+    /// This invocation's metrics (CloudWatch EMF), flushed once after the invocation by the
+    /// Lambda loop or the gateway.
+    lift::metrics& metrics() noexcept {
+        return services_.metrics != nullptr ? *services_.metrics : own_metrics_;
+    }
+
+    /// The C++ type of the exception a handler or middleware threw (set by `app::handle`),
+    /// or empty.
+    const std::string& exception_type() const noexcept { return exception_type_; }
+
+    /// Records the type of a caught exception (used by `app::handle`).
+    void set_exception_type(std::string type) { exception_type_ = std::move(type); }
 
     /// Sends `data` to the caller's connection (PostToConnection to itself).
     [[nodiscard]] result<void> send(std::string_view data);
@@ -108,8 +135,11 @@ public:
     /// GetConnection.
     [[nodiscard]] result<lift::connection_info> connection_info(std::string_view connection_id);
 
-    /// The management API, or nullptr.
-    connection_api* api() const noexcept { return services_.api; }
+    /// The management API, or nullptr. `post_many` through it records `BroadcastDelivered`,
+    /// `BroadcastGone` and `BroadcastFailed` in `metrics()`.
+    connection_api* api() const noexcept {
+        return services_.api != nullptr ? static_cast<connection_api*>(&metered_api_) : nullptr;
+    }
 
     /// The Lambda invocation (request id, function ARN, trace id, client context, Cognito
     /// identity) when running under the Lambda loop; nullptr inside the local gateway.
@@ -131,12 +161,30 @@ private:
         void write(std::string_view) override {}
     };
 
+    // Forwards to services_.api and counts post_many outcomes in the context's metrics.
+    class metered_api final : public connection_api {
+    public:
+        explicit metered_api(context& ctx) noexcept : ctx_(ctx) {}
+
+        result<void> post_to_connection(std::string_view id, std::string_view data) override;
+        result<lift::connection_info> get_connection(std::string_view id) override;
+        result<void> delete_connection(std::string_view id) override;
+        std::vector<result<void>> post_many(std::span<const std::string> ids,
+                                            std::string_view data) override;
+
+    private:
+        context& ctx_;
+    };
+
     const websocket_event* event_;
     context_services services_;
     std::int64_t deadline_ms_;
     null_sink null_sink_;
     system_clock system_clock_;  // used when `services.clock` is null (stateless)
     logger log_;
+    lift::metrics own_metrics_;
+    mutable metered_api metered_api_{*this};
+    std::string exception_type_;
     boost::json::object values_;
     std::map<std::string, std::string> metadata_;
     std::optional<boost::json::value> body_;

@@ -2,8 +2,8 @@
 /// A local API Gateway WebSocket API on loopback that runs a `lift::app` in-process: the
 /// `$connect`-before-101 handshake, route selection, two-way routes, AWS's error frames, size
 /// limits and close codes, idle and lifetime timers, `$disconnect` events, and the
-/// `@connections` management API over HTTP. Handlers run on a worker pool that plays Lambda
-/// instances; the network thread never blocks.
+/// `@connections` management API over HTTP, and metric totals at `GET /_lift/metrics`. Handlers run
+/// on a worker pool that plays Lambda instances; the network thread never blocks.
 ///
 ///     auto gw = lift::gateway::gateway::start(app, {.port = 0}).value();
 ///     fmt::print("{}\n", gw->websocket_url());   // ws://127.0.0.1:PORT/dev
@@ -26,6 +26,7 @@
 #include <lift/core/authorizer.hpp>
 #include <lift/core/connection_api.hpp>
 #include <lift/core/log.hpp>
+#include <lift/core/metrics.hpp>
 #include <lift/core/protocol.hpp>
 #include <lift/core/result.hpp>
 
@@ -111,6 +112,11 @@ struct options {
     /// When true, a handshake without an `Origin` header is refused (403) too; by default it is
     /// allowed, since non-browser clients send none (and can forge any value anyway).
     bool require_origin = false;
+    /// Metrics of in-process handlers: every invocation's recorder (standard metrics, handler
+    /// metrics, `ColdStart` on a worker thread's first invocation) is added to the totals served
+    /// as JSON at `GET /_lift/metrics`, and at `level` debug each EMF document is also printed
+    /// to the gateway log (stderr) exactly as Lambda would write it to stdout.
+    metrics_config metrics = {};
 
     /// Checks every `@connections` request before it is served (e.g. SigV4, which `lift::run`
     /// supplies for `--verify-sigv4`); returning a refusal answers with it instead. Called on

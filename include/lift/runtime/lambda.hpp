@@ -21,6 +21,7 @@
 #include <lift/core/event.hpp>
 #include <lift/core/invocation.hpp>
 #include <lift/core/log.hpp>
+#include <lift/core/metrics.hpp>
 
 namespace lift::runtime {
 
@@ -72,6 +73,15 @@ struct lambda_options {
     std::size_t max_invocations = 0;
     /// Log destination; null means stdout (`stdout_sink`). Must outlive the call.
     log_sink* sink = nullptr;
+    /// EMF destination; null means the log sink (one document per line on stdout, as Lambda
+    /// expects). Must outlive the call.
+    metrics_sink* metrics = nullptr;
+    /// Metrics settings; the `LIFT_METRICS*` variables override them (see metrics.hpp). An
+    /// empty `service` falls back to `AWS_LAMBDA_FUNCTION_NAME`.
+    metrics_config metrics_defaults = {};
+    /// Bounds of the per-invocation debug buffer (debug lines below `LIFT_LOG_LEVEL`, written
+    /// only when the invocation fails).
+    std::size_t debug_buffer_lines = 100;
     /// Copy `Lambda-Runtime-Trace-Id` to the process variable `_X_AMZN_TRACE_ID` per invocation
     /// (unset when an invocation has none), as Lambda expects of custom runtimes.
     bool set_trace_env = true;
@@ -88,8 +98,13 @@ struct lambda_options {
 /// `invocation()` holds the `Lambda-Runtime-*` headers, whose store is the app's and whose
 /// `api()` is a `lift::aws::management_client` for `management_url_for(env, event)` (one client
 /// per endpoint, reused). The result of `app.handle` is posted as the proxy response; a failure
-/// as an error (see `error_types`). Never throws. Not thread-safe: one loop per process; it
-/// modifies `_X_AMZN_TRACE_ID` in the process environment (see `lambda_options`).
+/// as an error (see `error_types`). Observability per invocation (docs/observability.md): log
+/// lines carry the Lambda request id, trace id, `AWS_LAMBDA_FUNCTION_NAME` and `coldStart`
+/// (true only on the first invocation of the process); debug lines below the level are buffered
+/// and written only when the invocation fails (an error result, or a 5xx reply on `$connect`);
+/// the context's metrics (plus `ColdStart` on the first invocation) are written as EMF once,
+/// just before the response or error is posted. Never throws. Not thread-safe: one loop per
+/// process; it modifies `_X_AMZN_TRACE_ID` in the process environment (see `lambda_options`).
 [[nodiscard]] int run_lambda(app& application,
                              const aws::environment& env,
                              const lambda_options& options = {});

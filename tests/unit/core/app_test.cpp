@@ -1,4 +1,5 @@
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -310,7 +311,13 @@ TEST_F(app_test, rejected_connect_stores_nothing) {
 TEST_F(app_test, failed_connect_stores_nothing) {
     app_.on_connect([](lift::context&) -> lift::reply { throw std::runtime_error("db down"); });
     auto r = handle(make_event(lift::event_type::connect, "$connect"));
-    ASSERT_FALSE(r);
+    ASSERT_TRUE(r);  // recovered
+    EXPECT_EQ(r->status_code, 500);
+    EXPECT_EQ(*store_->count(), 0u);
+    app_.recover(false);
+    auto raw = handle(make_event(lift::event_type::connect, "$connect"));
+    ASSERT_FALSE(raw);
+    EXPECT_EQ(raw.error().code, lift::errc::handler_failed);
     EXPECT_EQ(*store_->count(), 0u);
 }
 
@@ -398,9 +405,15 @@ TEST_F(app_test, save_failure_fails_the_connect) {
     lift::context_services s;
     s.store = app.store();
     lift::context ctx{ev, s};
-    auto r = app.handle(ctx);
+    auto recovered = app.handle(ctx);
+    ASSERT_TRUE(recovered);
+    EXPECT_EQ(recovered->status_code, 500);
+    app.recover(false);
+    lift::context ctx1{ev, s};
+    auto r = app.handle(ctx1);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, lift::errc::unavailable);
+    app.recover(true);
 
     // A rejected connect never touches the store, so it cannot fail on it.
     app.on_connect([](lift::context&) { return lift::reply::status(403); });
@@ -446,6 +459,193 @@ TEST_F(app_test, message_identity_from_authorizer_else_from_store) {
     ASSERT_TRUE(handle(make_event(lift::event_type::message, "who", "unknown=")));
     EXPECT_EQ(subjects, (std::vector<std::string>{"stored-user", "auth-user", ""}));
     EXPECT_EQ(rooms, (std::vector<std::string>{"blue", "", ""}));
+}
+
+}  // namespace
+
+namespace {
+
+class capture_sink final : public lift::log_sink {
+public:
+    void write(std::string_view line) override { lines.emplace_back(line); }
+
+    std::vector<std::string> lines;
+};
+
+struct observed {
+    lift::result<lift::reply> result;
+    std::vector<boost::json::object> logs;
+    lift::metrics metrics;
+    std::vector<std::string> emf;
+};
+
+class observability_test : public app_test {
+protected:
+    observed run(const lift::websocket_event& ev,
+                 lift::log_level level = lift::log_level::info,
+                 lift::log_buffer* buffer = nullptr) {
+        capture_sink sink;
+        observed o{lift::fail(lift::errc::internal, "unset"), {}, lift::metrics{&config_}, {}};
+        lift::context_services s;
+        s.api = &api_;
+        s.store = app_.store();
+        s.clock = &clock_;
+        s.sink = &sink;
+        s.level = level;
+        s.metrics = &o.metrics;
+        s.log_buffer = buffer;
+        s.function_name = "fn";
+        s.cold_start = true;
+        lift::context ctx{ev, s};
+        o.result = app_.handle(ctx);
+        for (const auto& l : sink.lines) {
+            o.logs.push_back(boost::json::parse(l).as_object());
+        }
+        o.emf = o.metrics.serialize(1);
+        return o;
+    }
+
+    // The EMF document holding metric `name`, if any.
+    static std::optional<boost::json::object> find_metric_doc(const observed& o,
+                                                              std::string_view name) {
+        for (const auto& d : o.emf) {
+            auto parsed = boost::json::parse(d).as_object();
+            if (parsed.contains(name)) {
+                return parsed;
+            }
+        }
+        return std::nullopt;
+    }
+
+    lift::metrics_config config_{"Test", "svc", {}, true};
+};
+
+TEST_F(observability_test, handler_exception_is_logged_with_details_and_counted) {
+    app_.on("boom", [](lift::context&) -> lift::reply {
+        throw std::out_of_range("secret internal detail 42");
+    });
+    auto o = run(make_event(lift::event_type::message, "boom"));
+    ASSERT_FALSE(o.result);
+    EXPECT_EQ(o.result.error().code, lift::errc::handler_failed);
+    ASSERT_EQ(o.logs.size(), 1u);
+    const auto& line = o.logs[0];
+    EXPECT_EQ(line.at("level"), "ERROR");
+    EXPECT_EQ(line.at("errorType"), "Exception");
+    EXPECT_EQ(line.at("exceptionType"), "std::out_of_range");
+    EXPECT_EQ(line.at("errorMessage"), "secret internal detail 42");
+    EXPECT_EQ(line.at("routeKey"), "boom");
+    EXPECT_EQ(line.at("requestId"), "req=");
+    EXPECT_EQ(line.at("functionName"), "fn");
+    EXPECT_EQ(line.at("coldStart"), true);
+    const auto errors = find_metric_doc(o, "Errors");
+    ASSERT_TRUE(errors);
+    EXPECT_EQ(errors->at("errorType"), "Exception");
+    EXPECT_EQ(errors->at("service"), "svc");
+}
+
+TEST_F(observability_test, connect_exception_becomes_a_bare_500) {
+    app_.on_connect(
+        [](lift::context&) -> lift::reply { throw std::runtime_error("db password wrong"); });
+    auto o = run(make_event(lift::event_type::connect, "$connect"));
+    ASSERT_TRUE(o.result);
+    EXPECT_EQ(o.result->status_code, 500);
+    EXPECT_FALSE(o.result->body);
+    EXPECT_TRUE(o.result->headers.empty());
+    ASSERT_EQ(o.logs.size(), 1u);
+    EXPECT_EQ(o.logs[0].at("errorMessage"), "db password wrong");
+    EXPECT_EQ(find_metric_doc(o, "ConnectionsOpened"), std::nullopt);
+    EXPECT_NE(find_metric_doc(o, "Errors"), std::nullopt);
+}
+
+TEST_F(observability_test, returned_errors_are_typed_by_code) {
+    app_.on("busy", [](lift::context&) -> lift::result<lift::reply> {
+        return lift::fail(lift::errc::unavailable, "downstream");
+    });
+    auto o = run(make_event(lift::event_type::message, "busy"));
+    ASSERT_FALSE(o.result);
+    ASSERT_EQ(o.logs.size(), 1u);
+    EXPECT_EQ(o.logs[0].at("errorType"), "Unavailable");
+    EXPECT_EQ(o.logs[0].at("exceptionType"), "");
+    auto nr = run(make_event(lift::event_type::message, "nothing-here"));
+    ASSERT_FALSE(nr.result);
+    const auto doc = find_metric_doc(nr, "Errors");
+    ASSERT_TRUE(doc);
+    EXPECT_EQ(doc->at("errorType"), "NoRoute");
+}
+
+TEST_F(observability_test, standard_metrics_per_event_type) {
+    app_.on("chat", [](lift::context&) {});
+    auto c = run(make_event(lift::event_type::connect, "$connect"));
+    ASSERT_TRUE(c.result);
+    EXPECT_NE(find_metric_doc(c, "ConnectionsOpened"), std::nullopt);
+    EXPECT_NE(find_metric_doc(c, "HandlerLatency"), std::nullopt);
+    auto ev = make_event(lift::event_type::message, "chat");
+    ev.body = R"({"action":"chat","text":"hello"})";
+    auto m = run(ev);
+    ASSERT_TRUE(m.result);
+    const auto doc = find_metric_doc(m, "Messages");
+    ASSERT_TRUE(doc);
+    EXPECT_EQ(doc->at("route"), "chat");
+    EXPECT_EQ(doc->at("Messages"), 1);
+    EXPECT_EQ(doc->at("MessageBytes"), static_cast<std::int64_t>(ev.body->size()));
+    EXPECT_GE(doc->at("HandlerLatency").to_number<double>(), 0.0);
+    EXPECT_EQ(find_metric_doc(m, "Errors"), std::nullopt);
+    auto d = run(make_event(lift::event_type::disconnect, "$disconnect"));
+    EXPECT_NE(find_metric_doc(d, "ConnectionsClosed"), std::nullopt);
+    app_.standard_metrics(false);
+    auto none = run(ev);
+    EXPECT_TRUE(none.emf.empty());
+}
+
+TEST_F(observability_test, handler_metrics_and_broadcast_counts) {
+    app_.on("fanout", [](lift::context& ctx) {
+        ctx.metrics().add("Custom", 2, lift::metric_unit::count);
+        const std::vector<std::string> ids{"a=", "b=", "c="};
+        (void)ctx.api()->post_many(ids, "x");
+    });
+    api_.fail_for("b=", lift::errc::gone);
+    api_.fail_for("c=", lift::errc::unavailable);
+    auto o = run(make_event(lift::event_type::message, "fanout"));
+    ASSERT_TRUE(o.result);
+    const auto custom = find_metric_doc(o, "Custom");
+    ASSERT_TRUE(custom);
+    EXPECT_EQ(custom->at("Custom"), 2);
+    const auto b = find_metric_doc(o, "BroadcastDelivered");
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->at("BroadcastDelivered"), 1);
+    EXPECT_EQ(b->at("BroadcastGone"), 1);
+    EXPECT_EQ(b->at("BroadcastFailed"), 1);
+}
+
+TEST_F(observability_test, event_is_logged_redacted_into_the_debug_buffer) {
+    app_.on_connect([](lift::context& ctx) {
+        ctx.log().debug("handler debug");
+        return lift::reply::ok();
+    });
+    auto ev = make_event(lift::event_type::connect, "$connect");
+    ev.headers = lift::string_map{{"Authorization", "Bearer hdr-secret-1"},
+                                  {"Sec-WebSocket-Protocol", "proto-secret-2"}};
+    ev.query_string_parameters = lift::string_map{{"token", "query-secret-3"}};
+    lift::log_buffer buffer;
+    auto o = run(ev, lift::log_level::info, &buffer);
+    ASSERT_TRUE(o.result);
+    EXPECT_TRUE(o.logs.empty());  // info level: debug lines only buffered
+    EXPECT_EQ(buffer.size(), 2u);
+    capture_sink flushed;
+    buffer.flush_to(flushed);
+    ASSERT_EQ(flushed.lines.size(), 2u);
+    for (const auto& l : flushed.lines) {
+        for (const char* secret : {"hdr-secret-1", "proto-secret-2", "query-secret-3"}) {
+            EXPECT_EQ(l.find(secret), std::string::npos) << l;
+        }
+    }
+    const auto first = boost::json::parse(flushed.lines[0]);
+    EXPECT_EQ(first.at("message"), "event");
+    EXPECT_EQ(first.at("event").at("headers").at("Authorization"), "[REDACTED]");
+    EXPECT_EQ(first.at("event").at("query").at("token"), "[REDACTED]");
+    // Debug level: written straight away.
+    auto d = run(ev, lift::log_level::debug);
+    EXPECT_EQ(d.logs.size(), 2u);
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ TEST_F(context_test, accessors_read_the_event) {
     EXPECT_EQ(ctx.connection_id(), "conn-1=");
     EXPECT_EQ(ctx.route_key(), "chat");
     EXPECT_EQ(ctx.type(), lift::event_type::message);
-    EXPECT_EQ(ctx.api(), &api_);
+    ASSERT_NE(ctx.api(), nullptr);  // a wrapper that forwards to api_ and counts broadcasts
     EXPECT_EQ(ctx.store(), &store_);
     EXPECT_EQ(&ctx.clock(), &clock_);
 }
