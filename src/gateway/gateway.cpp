@@ -587,8 +587,11 @@ void session::send_text(std::string_view payload) {
         return;
     }
     last_active.store(now_ms());
-    if (deliver(detail::encode_text(payload, protocol::max_frame_bytes))) {
-        gw.messages_out_.fetch_add(1, std::memory_order_relaxed);
+    // Counted before the bytes can reach the client, so a client that saw the frame also sees
+    // it in stats(); taken back if the connection turned out to be gone.
+    gw.messages_out_.fetch_add(1, std::memory_order_relaxed);
+    if (!deliver(detail::encode_text(payload, protocol::max_frame_bytes))) {
+        gw.messages_out_.fetch_sub(1, std::memory_order_relaxed);
     }
 }
 
@@ -1605,10 +1608,11 @@ result<void> local_connection_api::post_to_connection(std::string_view id, std::
                     fmt::format("outbound queue of connection {} is full", id));
     }
     s->last_active.store(now_ms());
+    gw_.messages_out_.fetch_add(1, std::memory_order_relaxed);  // before the client can see it
     if (!s->deliver(std::move(frame))) {
+        gw_.messages_out_.fetch_sub(1, std::memory_order_relaxed);
         return fail(errc::gone, fmt::format("connection {} is gone", id));
     }
-    gw_.messages_out_.fetch_add(1, std::memory_order_relaxed);
     return {};
 }
 
@@ -1631,7 +1635,6 @@ std::vector<result<void>> local_connection_api::post_many(std::span<const std::s
     const auto sessions = gw_.find_many(ids);
     const std::string frame = detail::encode_text(data, protocol::max_frame_bytes);
     const std::size_t limit = gw_.opts().outbound_queue_limit;
-    std::uint64_t sent = 0;
     for (std::size_t i = 0; i < ids.size(); ++i) {
         session* s = sessions[i].get();
         if (s == nullptr) {
@@ -1645,14 +1648,14 @@ std::vector<result<void>> local_connection_api::post_many(std::span<const std::s
             continue;
         }
         s->last_active.store(now_ms());
+        gw_.messages_out_.fetch_add(1, std::memory_order_relaxed);  // before the client sees it
         if (!s->deliver(frame)) {
+            gw_.messages_out_.fetch_sub(1, std::memory_order_relaxed);
             out.push_back(fail(errc::gone, fmt::format("connection {} is gone", ids[i])));
             continue;
         }
-        ++sent;
         out.emplace_back();
     }
-    gw_.messages_out_.fetch_add(sent, std::memory_order_relaxed);
     return out;
 }
 
