@@ -47,7 +47,7 @@ result<reply> run_from(const chain* c, std::size_t index, context& ctx) {
 
 }  // namespace
 
-app::app() {
+app::app() : identities_(std::make_unique<lift::identity_cache>()) {
     auto parsed = route_selection_expression::parse(route_selection_expression::default_text);
     selection_ = std::move(parsed).value();
 }
@@ -78,6 +78,11 @@ app& app::use(middleware mw) {
 
 app& app::use_store(std::unique_ptr<connection_store> store) {
     store_ = std::move(store);
+    return *this;
+}
+
+app& app::identity_cache_options(lift::identity_cache_options options) {
+    identities_->configure(options);
     return *this;
 }
 
@@ -141,6 +146,9 @@ result<void> app::after_connect(context& ctx) const {
 }
 
 result<reply> app::handle(context& ctx) const {
+    if (ctx.identities() == nullptr) {
+        ctx.use_identity_cache(identities_.get());
+    }
     switch (ctx.type()) {
         case event_type::connect: {
             auto res = run_chain(ctx, find(protocol::connect_route));
@@ -153,6 +161,9 @@ result<reply> app::handle(context& ctx) const {
         }
         case event_type::disconnect: {
             auto res = run_chain(ctx, find(protocol::disconnect_route));
+            if (auto* cache = ctx.identities(); cache != nullptr) {
+                cache->erase(ctx.connection_id());
+            }
             if (record_connections_ && store_) {
                 // Best effort: the connection is gone either way and the record expires.
                 if (auto removed = store_->remove(ctx.connection_id()); !removed) {
