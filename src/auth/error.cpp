@@ -48,8 +48,7 @@ public:
         return "unknown lift.auth error";
     }
 
-    bool equivalent(int code,
-                    const boost::system::error_condition& cond) const noexcept override {
+    bool equivalent(int code, const boost::system::error_condition& cond) const noexcept override {
         if (cond.category() != lift::condition_category()) {
             return false;
         }

@@ -84,7 +84,8 @@ result<jwt_key> rsa_key(const boost::json::object& jwk, std::string kid) {
                                                      jwt_key::min_rsa_bits));
     }
     std::unique_ptr<OSSL_PARAM_BLD, param_bld_deleter> bld{OSSL_PARAM_BLD_new()};
-    if (!bld || !bn_e || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
+    if (!bld || !bn_e ||
+        OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
         OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1) {
         return lift::fail(errc::bad_key, "cannot build RSA key");
     }

@@ -9,8 +9,8 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -210,8 +210,8 @@ result<void> check_claims(const boost::json::object& claims,
             return token_error(errc::malformed_token, "exp is not a number");
         }
         if (now >= *t + leeway) {
-            return token_error(errc::expired, fmt::format("expired {} s ago (leeway {} s)",
-                                                          now - *t, leeway));
+            return token_error(errc::expired,
+                               fmt::format("expired {} s ago (leeway {} s)", now - *t, leeway));
         }
     } else if (opt.require_exp) {
         return token_error(errc::claim_mismatch, "missing exp");
@@ -222,9 +222,9 @@ result<void> check_claims(const boost::json::object& claims,
             return token_error(errc::malformed_token, "nbf is not a number");
         }
         if (now + leeway < *t) {
-            return token_error(errc::not_yet_valid,
-                               fmt::format("not valid before {} s from now (nbf, leeway {} s)",
-                                           *t - now, leeway));
+            return token_error(
+                errc::not_yet_valid,
+                fmt::format("not valid before {} s from now (nbf, leeway {} s)", *t - now, leeway));
         }
     }
     if (const auto* iat = claims.if_contains("iat")) {
@@ -233,9 +233,9 @@ result<void> check_claims(const boost::json::object& claims,
             return token_error(errc::malformed_token, "iat is not a number");
         }
         if (now + leeway < *t) {
-            return token_error(errc::not_yet_valid,
-                               fmt::format("issued {} s in the future (iat, leeway {} s)",
-                                           *t - now, leeway));
+            return token_error(
+                errc::not_yet_valid,
+                fmt::format("issued {} s in the future (iat, leeway {} s)", *t - now, leeway));
         }
     }
     if (!opt.issuer.empty()) {
@@ -331,8 +331,8 @@ result<jwt_key> make_public_key(pkey_ptr key, std::string kid) {
     const int id = EVP_PKEY_get_base_id(key.get());
     if (id == EVP_PKEY_RSA) {
         if (p->bits < jwt_key::min_rsa_bits) {
-            return lift::fail(errc::bad_key, fmt::format("RSA key of {} bits (minimum {})",
-                                                         p->bits, jwt_key::min_rsa_bits));
+            return lift::fail(errc::bad_key, fmt::format("RSA key of {} bits (minimum {})", p->bits,
+                                                         jwt_key::min_rsa_bits));
         }
         p->kind = key_kind::rsa;
     } else if (id == EVP_PKEY_EC) {
@@ -375,7 +375,8 @@ result<jwt_key> jwt_key::from_pem(std::string_view pem, std::string kid) {
         return lift::fail(errc::bad_key, "PEM text too large");
     }
     const bool certificate = pem.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos;
-    std::unique_ptr<BIO, bio_deleter> bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
+    std::unique_ptr<BIO, bio_deleter> bio{
+        BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
     if (!bio) {
         return lift::fail(errc::bad_key, "out of memory");
     }
@@ -413,8 +414,8 @@ result<jwt_key> jwt_key::from_pem_file(const std::string& path, std::string kid)
 
 result<jwt_key> jwt_key::pinned_to(jwt_algorithm alg) const {
     if (!family_allows(impl_->kind, alg)) {
-        return lift::fail(errc::bad_key, "key type cannot be used with " +
-                                             std::string{to_string(alg)});
+        return lift::fail(errc::bad_key,
+                          "key type cannot be used with " + std::string{to_string(alg)});
     }
     auto p = std::make_shared<impl>(*impl_);
     p->pinned = alg;
@@ -650,12 +651,20 @@ result<boost::json::object> jwt_verifier::verify(std::string_view token,
                 candidates.push_back(**found);
             }
         }
+        if (!candidates.empty() && !candidates.front().allows(*alg)) {
+            return token_error(errc::unknown_key,
+                               "key for this kid does not allow " + std::string{to_string(*alg)});
+        }
+        if (candidates.empty()) {
+            // Keys configured without a kid (a PEM file, a secret) stand for any kid.
+            for (const auto& k : keys_) {
+                if (k.kid().empty() && k.allows(*alg)) {
+                    candidates.push_back(k);
+                }
+            }
+        }
         if (candidates.empty()) {
             return token_error(errc::unknown_key, "unknown kid");
-        }
-        if (!candidates.front().allows(*alg)) {
-            return token_error(errc::unknown_key, "key for this kid does not allow " +
-                                                      std::string{to_string(*alg)});
         }
     } else {
         for (const auto& k : keys_) {

@@ -91,7 +91,8 @@ std::optional<std::string> find_token(const lift::websocket_event& ev,
         std::optional<std::string> token;
         switch (source) {
             case token_source::query:
-                if (const auto* q = ev.query(options.query_parameter); q != nullptr && !q->empty()) {
+                if (const auto* q = ev.query(options.query_parameter);
+                    q != nullptr && !q->empty()) {
                     token = *q;
                 }
                 break;
@@ -116,7 +117,8 @@ lift::identity identity_from_claims(const boost::json::object& claims,
         id.subject = std::string{sub->get_string()};
     }
     if (!options.tenant_claim.empty()) {
-        if (const auto* t = claims.if_contains(options.tenant_claim); t != nullptr && t->is_string()) {
+        if (const auto* t = claims.if_contains(options.tenant_claim);
+            t != nullptr && t->is_string()) {
             id.tenant = std::string{t->get_string()};
         }
     }
@@ -143,8 +145,7 @@ lift::identity identity_from_claims(const boost::json::object& claims,
     return id;
 }
 
-lift::middleware jwt_auth(std::shared_ptr<const jwt_verifier> verifier,
-                          jwt_auth_options options) {
+lift::middleware jwt_auth(std::shared_ptr<const jwt_verifier> verifier, jwt_auth_options options) {
     return [verifier = std::move(verifier), options = std::move(options)](
                lift::context& ctx, const lift::next_handler& next) -> lift::result<lift::reply> {
         if (ctx.type() != lift::event_type::connect) {

@@ -2,8 +2,7 @@
 
 namespace lift {
 
-std::optional<identity> identity_cache::find(std::string_view connection_id,
-                                             std::int64_t now_ms) {
+std::optional<identity> identity_cache::find(std::string_view connection_id, std::int64_t now_ms) {
     const std::lock_guard<std::mutex> lock(mutex_);
     const auto it = index_.find(std::string{connection_id});
     if (it == index_.end()) {

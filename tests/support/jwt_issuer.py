@@ -70,6 +70,10 @@ def main():
         "ec256.pem": pem_public(ec256),
         "ec384.pem": pem_public(ec384),
         "secret.txt": secret.encode(),
+        # A private key, which the verifier must refuse to load as a verification key.
+        "rsa_private.pem": rsa_key.private_bytes(serialization.Encoding.PEM,
+                                                 serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()),
         "jwks.json": json.dumps({"keys": [
             jwk(rsa_key, "rsa-1"), jwk(ec256, "ec-256"), jwk(ec384, "ec-384"),
             jwk(rsa_small, "rsa-small"),

@@ -14,18 +14,18 @@ namespace lift::auth {
 
 /// Error codes of lift::auth. Values are never renumbered or reused.
 enum class errc {
-    malformed_token = 1,        ///< size, segments, base64url, JSON or claim types (`auth`)
-    algorithm_rejected = 2,     ///< `none`, unknown, or not in the allowlist (`auth`)
-    unknown_key = 3,            ///< no key for the `kid` / algorithm (`auth`)
-    bad_signature = 4,          ///< the signature does not verify (`auth`)
-    expired = 5,                ///< `exp` passed beyond the leeway (`auth`)
-    not_yet_valid = 6,          ///< `nbf` or `iat` in the future beyond the leeway (`auth`)
-    claim_mismatch = 7,         ///< required `iss`/`aud`/`exp` missing or wrong (`auth`)
-    unsupported_header = 8,     ///< `crit` or `typ` the verifier does not accept (`auth`)
-    bad_key = 9,                ///< a key that cannot be used (format, size, curve) (`invalid`)
-    bad_configuration = 10,     ///< options that cannot work (`invalid`)
-    key_fetch_failed = 11,      ///< JWKS file or URL could not be read or parsed (`retryable`)
-    missing_token = 12,         ///< no token where the middleware looked (`auth`)
+    malformed_token = 1,     ///< size, segments, base64url, JSON or claim types (`auth`)
+    algorithm_rejected = 2,  ///< `none`, unknown, or not in the allowlist (`auth`)
+    unknown_key = 3,         ///< no key for the `kid` / algorithm (`auth`)
+    bad_signature = 4,       ///< the signature does not verify (`auth`)
+    expired = 5,             ///< `exp` passed beyond the leeway (`auth`)
+    not_yet_valid = 6,       ///< `nbf` or `iat` in the future beyond the leeway (`auth`)
+    claim_mismatch = 7,      ///< required `iss`/`aud`/`exp` missing or wrong (`auth`)
+    unsupported_header = 8,  ///< `crit` or `typ` the verifier does not accept (`auth`)
+    bad_key = 9,             ///< a key that cannot be used (format, size, curve) (`invalid`)
+    bad_configuration = 10,  ///< options that cannot work (`invalid`)
+    key_fetch_failed = 11,   ///< JWKS file or URL could not be read or parsed (`retryable`)
+    missing_token = 12,      ///< no token where the middleware looked (`auth`)
 };
 
 /// The category of `lift::auth::errc` (name `lift.auth`).

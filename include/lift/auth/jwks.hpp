@@ -71,9 +71,7 @@ public:
     /// Fails with `errc::bad_configuration` when neither or both of `url` and `file` are set,
     /// the URL does not parse, or a URL is given without a transport.
     [[nodiscard]] static result<std::shared_ptr<jwks_cache>> create(
-        jwks_options options,
-        lift::aws::http_transport* transport,
-        const lift::clock& clock);
+        jwks_options options, lift::aws::http_transport* transport, const lift::clock& clock);
 
     jwks_cache(const jwks_cache&) = delete;
     jwks_cache& operator=(const jwks_cache&) = delete;

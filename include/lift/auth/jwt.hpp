@@ -5,7 +5,8 @@
 /// with a leeway, and required `iss`/`aud` when configured. See docs/security.md.
 ///
 ///     auto key = lift::auth::jwt_key::from_pem_file("/etc/app/jwt.pem").value();
-///     auto v = lift::auth::jwt_verifier::create({.algorithms = {lift::auth::jwt_algorithm::rs256}},
+///     auto v = lift::auth::jwt_verifier::create({.algorithms =
+///     {lift::auth::jwt_algorithm::rs256}},
 ///                                               {key}).value();
 ///     auto claims = v.verify(token, clock.now_ms());  // result<boost::json::object>
 #pragma once
@@ -139,8 +140,9 @@ public:
     /// a `lift::auth::errc` and a specific reason (never the token): size, segments, strict
     /// base64url, header (`alg` none/unknown/not allowed, `crit`, `typ`), key (`kid` unknown,
     /// no key for the algorithm), signature, claims (`exp` required/expired, `nbf`/`iat` in the
-    /// future, `iss`, `aud`). The `kid` is only a lookup key: with a `kid`, only the key with
-    /// that id is tried; without one, every key allowing the algorithm is.
+    /// future, `iss`, `aud`). The `kid` is only a lookup key: with a `kid`, the fixed key with
+    /// that id, else the JWKS key with that id, else the fixed keys configured without a kid
+    /// are tried; without a `kid`, every key allowing the algorithm is.
     [[nodiscard]] result<boost::json::object> verify(std::string_view token,
                                                      std::int64_t now_ms) const;
 
@@ -148,9 +150,7 @@ public:
     [[nodiscard]] const jwt_options& options() const noexcept { return options_; }
 
 private:
-    jwt_verifier(jwt_options options,
-                 std::vector<jwt_key> keys,
-                 std::shared_ptr<jwks_cache> jwks);
+    jwt_verifier(jwt_options options, std::vector<jwt_key> keys, std::shared_ptr<jwks_cache> jwks);
 
     jwt_options options_;
     std::vector<jwt_key> keys_;

@@ -29,8 +29,8 @@ namespace lift::auth {
 enum class token_source {
     query = 1,             ///< query parameter `jwt_auth_options::query_parameter`
     authorization_header,  ///< `Authorization: Bearer <token>` (scheme case-insensitive)
-    subprotocol,  ///< `Sec-WebSocket-Protocol: <marker>, <token>[, ...]`: the entry after
-                  ///< `jwt_auth_options::subprotocol_marker`
+    subprotocol,           ///< `Sec-WebSocket-Protocol: <marker>, <token>[, ...]`: the entry after
+                           ///< `jwt_auth_options::subprotocol_marker`
 };
 
 /// Settings of `jwt_auth`.

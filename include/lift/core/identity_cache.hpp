@@ -43,8 +43,7 @@ public:
 
     /// The identity cached for `connection_id` if it was put less than `ttl_ms` before
     /// `now_ms`; nullopt otherwise (an expired entry is dropped).
-    [[nodiscard]] std::optional<identity> find(std::string_view connection_id,
-                                               std::int64_t now_ms);
+    [[nodiscard]] std::optional<identity> find(std::string_view connection_id, std::int64_t now_ms);
 
     /// Caches `id` for `connection_id` from `now_ms` on, replacing an earlier entry. Drops
     /// expired entries and, when full, the oldest entry. Does nothing when the cache is off.

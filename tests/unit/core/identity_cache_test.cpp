@@ -38,8 +38,7 @@ public:
         return inner_.list_by_user(s);
     }
 
-    lift::result<std::vector<lift::connection_record>> list_by_tenant(
-        std::string_view t) override {
+    lift::result<std::vector<lift::connection_record>> list_by_tenant(std::string_view t) override {
         return inner_.list_by_tenant(t);
     }
 
