@@ -175,22 +175,26 @@ bool verify_pkey(const jwt_key::impl& key,
 
 // -- claims ------------------------------------------------------------------------------------
 
-// A NumericDate (RFC 7519 §2): a JSON number of seconds; fractions are truncated.
+// A NumericDate (RFC 7519 §2): a JSON number of seconds; fractions are truncated. Values are
+// clamped to +-2^53 so that adding the leeway cannot overflow.
+constexpr std::int64_t max_date = std::int64_t{1} << 53;
+
 std::optional<std::int64_t> numeric_date(const boost::json::value& v) {
     if (v.is_int64()) {
-        return v.get_int64();
+        return std::clamp(v.get_int64(), -max_date, max_date);
     }
     if (v.is_uint64()) {
-        return v.get_uint64() > static_cast<std::uint64_t>(INT64_MAX / 2)
-                   ? std::optional<std::int64_t>{INT64_MAX / 2}
+        return v.get_uint64() > static_cast<std::uint64_t>(max_date)
+                   ? max_date
                    : static_cast<std::int64_t>(v.get_uint64());
     }
     if (v.is_double()) {
         const double d = v.get_double();
-        if (d != d || d > 9.0e15 || d < -9.0e15) {
+        if (d != d) {
             return std::nullopt;
         }
-        return static_cast<std::int64_t>(d);
+        return std::clamp(static_cast<std::int64_t>(std::clamp(d, -9.0e15, 9.0e15)), -max_date,
+                          max_date);
     }
     return std::nullopt;
 }
@@ -517,8 +521,8 @@ result<jwt_verifier> jwt_verifier::create(jwt_options options,
     if (options.algorithms.empty()) {
         return lift::fail(errc::bad_configuration, "jwt: the algorithm allowlist is empty");
     }
-    if (options.leeway_seconds < 0) {
-        return lift::fail(errc::bad_configuration, "jwt: negative leeway");
+    if (options.leeway_seconds < 0 || options.leeway_seconds > 366LL * 24 * 3600) {
+        return lift::fail(errc::bad_configuration, "jwt: leeway must be 0 to 366 days");
     }
     if (keys.empty() && !jwks) {
         return lift::fail(errc::bad_configuration, "jwt: no key and no JWKS configured");

@@ -102,8 +102,7 @@ protected:
         ao.claims = {"email"};
         app_.use(lift::auth::jwt_auth(verifier, ao));
         app_.on("whoami", [](lift::context& ctx) {
-            json::object o = lift::to_json(ctx.identity());
-            return ctx.send(json::serialize(o));
+            return ctx.send(json::serialize(lift::to_json(ctx.identity())));
         });
         app_.on_default([](lift::context& ctx) { return ctx.send(*ctx.event().body); });
         lift::gateway::options g;

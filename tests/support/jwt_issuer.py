@@ -137,6 +137,7 @@ def main():
         "aud_array": enc(secret, "HS256", payload=with_claims(aud=["other", AUDIENCE])),
         "expired_within_leeway": enc(secret, "HS256", payload=with_claims(exp=now - 30)),
         "roles_string": enc(secret, "HS256", payload=with_claims(roles="reader writer")),
+        "exp_huge": enc(secret, "HS256", payload=with_claims(exp=2**63 - 1, nbf=-(2**63))),
     }
 
     good = valid["HS256"]
@@ -185,6 +186,7 @@ def main():
         "kid_not_string": rs256_raw({"alg": "RS256", "typ": "JWT", "kid": 7}, payload_seg),
         "unsupported_alg": b64json({"alg": "HS1", "typ": "JWT"}) + "." + payload_seg + "." + gs,
         "bad_typ": enc(secret, "HS256", headers={"typ": "JWE"}),
+        "exp_not_a_number": enc(secret, "HS256", payload=with_claims(exp="tomorrow")),
     }
     doc = {
         "now": now, "secret": secret, "issuer": ISSUER, "audience": AUDIENCE,

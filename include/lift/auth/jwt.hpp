@@ -114,7 +114,7 @@ struct jwt_options {
     std::string issuer;
     /// When not empty, the token's `aud` (string or array of strings) must contain one of these.
     std::vector<std::string> audiences;
-    /// Clock skew allowed for `exp`, `nbf` and `iat`, in seconds (>= 0).
+    /// Clock skew allowed for `exp`, `nbf` and `iat`, in seconds (0 to 366 days).
     std::int64_t leeway_seconds = 60;
     /// Reject tokens without `exp` (default). Off only for tokens with another expiry scheme.
     bool require_exp = true;

@@ -78,6 +78,7 @@ const std::vector<std::pair<std::string, std::string>> negative_vectors = {
     {"kid_not_string", "jwt: kid is not a string"},
     {"unsupported_alg", "jwt: unsupported algorithm"},
     {"bad_typ", "jwt: unsupported typ"},
+    {"exp_not_a_number", "jwt: exp is not a number"},
 };
 
 lift::websocket_event connect_event() {

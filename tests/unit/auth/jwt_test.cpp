@@ -72,6 +72,7 @@ const std::vector<vector_case> negative_vectors = {
     {"kid_not_string", errc::malformed_token, "jwt: kid is not a string"},
     {"unsupported_alg", errc::algorithm_rejected, "jwt: unsupported algorithm"},
     {"bad_typ", errc::unsupported_header, "jwt: unsupported typ"},
+    {"exp_not_a_number", errc::malformed_token, "jwt: exp is not a number"},
 };
 
 class jwt_test : public testing::Test {
@@ -180,6 +181,7 @@ TEST_F(jwt_test, extra_positive_cases) {
     EXPECT_TRUE(v.verify(fx_->extra("aud_array"), now_ms()));
     EXPECT_TRUE(v.verify(fx_->extra("expired_within_leeway"), now_ms()));
     EXPECT_TRUE(v.verify(fx_->extra("roles_string"), now_ms()));
+    EXPECT_TRUE(v.verify(fx_->extra("exp_huge"), now_ms()));  // no overflow with the leeway
     // Without iss/aud configured they are not required.
     jwt_options o;
     o.algorithms = all_algorithms;
