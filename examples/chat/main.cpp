@@ -131,16 +131,15 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "example-chat: {}\n", jwt.error().message);
         return 2;
     }
-    if (*jwt) {
+    const bool from_token = jwt->has_value();
+    if (from_token) {
         app.use(std::move(**jwt));
     }
 
-    app.on_connect([](lift::context& ctx) -> lift::result<lift::reply> {
-        // With JWT authentication the token's `sub` is the display name; else `?name=`.
-        const std::string& subject = ctx.identity().subject;
-        const std::string* name_q = ctx.event().query("name");
-        const bool from_token = !subject.empty();
-        const std::string* name = from_token ? &subject : name_q;
+    app.on_connect([from_token](lift::context& ctx) -> lift::result<lift::reply> {
+        // With JWT authentication the token's `sub` is the display name (a token without one
+        // gets 400); else `?name=`.
+        const std::string* name = from_token ? &ctx.identity().subject : ctx.event().query("name");
         if (name == nullptr || !valid_label(*name, from_token ? max_subject : max_name)) {
             return lift::reply::status(400);
         }

@@ -147,6 +147,8 @@ class JwtExamplesTest(unittest.TestCase):
                 alice = jwt.encode(claims("alice"), key, algorithm=alg)
                 bob = jwt.encode(claims("bob"), key, algorithm=alg)
                 hs = jwt.encode(claims("eve"), secrets.token_urlsafe(48), algorithm="HS256")
+                no_sub = {k: v for k, v in claims("x").items() if k != "sub"}
+                nameless = jwt.encode(no_sub, key, algorithm=alg)
                 s = Server(CHAT, {"LIFT_JWT_PUBLIC_KEY_FILE": pem})
                 try:
                     async def scenario():
@@ -167,10 +169,13 @@ class JwtExamplesTest(unittest.TestCase):
                                     self.assertEqual(m["text"], "hi")
                         self.assertEqual(await status_of(s.url("name=eve")), 401)
                         self.assertEqual(await status_of(s.url("name=eve&token=" + hs)), 401)
+                        # A valid token without `sub` cannot pick a name with ?name=.
+                        self.assertEqual(
+                            await status_of(s.url("name=eve&token=" + nameless)), 400)
                     run(scenario())
                 finally:
                     output = s.stop()
-                self.assert_no_leak(output, [alice, bob, hs])
+                self.assert_no_leak(output, [alice, bob, hs, nameless])
 
 
 if __name__ == "__main__":
