@@ -6,7 +6,7 @@ set(LIFT_WARNING_FLAGS
   -Woverloaded-virtual -Wimplicit-fallthrough
   # GCC 12 reports false -Wrestrict positives inside libstdc++'s std::string at -O2/-O3
   # (GCC bug 105329); they point into char_traits.h, never at our code.
-  -Wno-restrict
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>
   # Designated initializers that leave members at their defaults are the intended way to fill
   # Lift's request and option structs ({.table = t, .key = k}); GCC 12's -Wextra flags every one.
   -Wno-missing-field-initializers)

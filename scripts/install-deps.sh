@@ -33,6 +33,12 @@ build_pkgs=(
 test_pkgs=(
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     clang-format python3 python3-websockets chromium nodejs
+    # PyJWT (Debian's) mints the tokens of the JWT tests as an independent issuer.
+    python3-jwt python3-cryptography
+    # libFuzzer targets (tests/fuzz): clang 14 with its sanitizer and fuzzer runtimes.
+    clang libclang-rt-14-dev
+    # make soak: slow-header clients (tests/soak).
+    slowhttptest
     # npm aws-lambda-ric (the Node.js Runtime Interface Client behind `lift gateway` in the
     # interop tests) builds curl and aws-lambda-cpp from source when `npm ci` installs it.
     autoconf automake libtool

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <lift/core/app.hpp>
+#include <lift/core/authorizer.hpp>
 #include <lift/core/clock.hpp>
 #include <lift/core/connection_api.hpp>
 #include <lift/core/connection_store.hpp>
@@ -20,4 +21,5 @@
 #include <lift/core/middleware.hpp>
 #include <lift/core/reply.hpp>
 #include <lift/core/result.hpp>
+#include <lift/runtime/authorizer.hpp>
 #include <lift/runtime/run.hpp>

@@ -51,6 +51,8 @@ public:
                 return "unavailable";
             case errc::internal:
                 return "internal error";
+            case errc::unauthorized:
+                return "unauthorized";
         }
         return "unknown lift error";
     }
@@ -102,6 +104,7 @@ public:
             case errc::timeout:
                 return cond == static_cast<int>(condition::retryable);
             case errc::forbidden:
+            case errc::unauthorized:
                 return cond == static_cast<int>(condition::auth);
             case errc::handler_failed:
             case errc::no_route:

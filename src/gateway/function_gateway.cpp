@@ -5,8 +5,10 @@
 #include <string>
 #include <utility>
 
+#include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
+#include <lift/core/authorizer.hpp>
 #include <lift/core/context.hpp>
 #include <lift/core/json.hpp>
 #include <lift/gateway/function_gateway.hpp>
@@ -28,6 +30,55 @@ bool is_blank_or_null(std::string_view s) {
 }
 
 }  // namespace
+
+result<connect_authorizer> make_function_authorizer(const api_config& api, function_host& host) {
+    if (!api.authorizer) {
+        return fail(errc::invalid_argument, "the API has no authorizer");
+    }
+    const auto& binding = *api.authorizer;
+    if (std::none_of(api.functions.begin(), api.functions.end(),
+                     [&](const function_config& f) { return f.name == binding.function; })) {
+        return fail(errc::invalid_argument,
+                    fmt::format("the $connect authorizer names function '{}', which is not defined",
+                                binding.function));
+    }
+    connect_authorizer a;
+    a.identity_sources = binding.identity_sources;
+    a.name = binding.name.empty() ? binding.function : binding.name;
+    a.invoke = [h = &host, fn = binding.function](
+                   const authorizer_request& request) -> result<authorizer_response> {
+        auto out = h->invoke(fn, lift::serialize(request));
+        if (out.failed) {
+            // Lambda's error for "deny with 401": errorMessage "Unauthorized".
+            boost::system::error_code ec;
+            const auto error = boost::json::parse(out.payload, ec);
+            if (!ec && error.is_object()) {
+                const auto* message = error.as_object().if_contains("errorMessage");
+                if (message != nullptr && message->is_string() &&
+                    message->as_string() == "Unauthorized") {
+                    return unauthorized();
+                }
+            }
+            return fail(errc::handler_failed,
+                        fmt::format("function {} failed ({}): {}", fn, out.error_type,
+                                    out.payload.substr(0, 300)));
+        }
+        if (out.payload.size() > 8 * 1024) {
+            return fail(errc::payload_too_large,
+                        fmt::format("function {} returned {} bytes; an authorizer response may "
+                                    "have 8192 at most",
+                                    fn, out.payload.size()));
+        }
+        auto response = parse_authorizer_response(out.payload);
+        if (!response) {
+            return fail(errc::handler_failed,
+                        fmt::format("function {} returned an invalid authorizer response: {}", fn,
+                                    response.error().message));
+        }
+        return response;
+    };
+    return a;
+}
 
 result<std::unique_ptr<lift::app>> make_function_app(const api_config& api, function_host& host) {
     std::set<std::string, std::less<>> names;
@@ -97,6 +148,13 @@ result<std::unique_ptr<function_gateway>> function_gateway::start(const api_conf
     opts.workers = std::max({opts.workers, concurrency, 1u});
     if (opts.route_selection_expression.empty()) {
         opts.route_selection_expression = api.route_selection_expression;
+    }
+    if (api.authorizer) {
+        auto authorizer = make_function_authorizer(api, *fg->host_);
+        if (!authorizer) {
+            return authorizer.error();
+        }
+        opts.authorizer = std::move(*authorizer);
     }
     auto gw = gateway::start(*fg->app_, std::move(opts));
     if (!gw) {

@@ -44,6 +44,7 @@
 #include <fmt/format.h>
 
 #include <lift/core/ascii.hpp>
+#include <lift/core/authorizer.hpp>
 #include <lift/core/context.hpp>
 #include <lift/core/ids.hpp>
 #include <lift/core/json.hpp>
@@ -51,6 +52,7 @@
 #include <lift/gateway/gateway.hpp>
 
 #include "asio_support.hpp"
+#include "handshake.hpp"
 #include "http_paths.hpp"
 #include "worker_pool.hpp"
 #include "ws_codec.hpp"
@@ -64,25 +66,6 @@ using namespace lift::gateway::net;  // asio, beast, http, json, tcp, use_nothro
 using namespace std::chrono_literals;
 
 using ascii::iequals;
-
-// True when the comma-separated header value holds `token` (case-insensitive).
-bool has_token(std::string_view value, std::string_view token) {
-    while (!value.empty()) {
-        const auto comma = value.find(',');
-        std::string_view item = value.substr(0, comma);
-        value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
-            item.remove_prefix(1);
-        }
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
-            item.remove_suffix(1);
-        }
-        if (iequals(item, token)) {
-            return true;
-        }
-    }
-    return false;
-}
 
 // Writes gateway diagnostics to stderr, one line each.
 class stderr_sink final : public log_sink {
@@ -112,7 +95,34 @@ struct connection_facts {
     std::string domain_name;
     std::string api_id;
     std::int64_t connected_at = 0;
+    std::optional<json::object> authorizer;  // requestContext.authorizer after an Allow
 };
+
+// What the authorizer phase of a handshake decided: status 0 = allowed (with `context`), else
+// the HTTP status to refuse with.
+struct authorization {
+    int status = 0;
+    json::object context;
+};
+
+// Largest authorizer response API Gateway accepts (aws-reference §3.3).
+constexpr std::size_t max_authorizer_response_bytes = 8 * 1024;
+
+// True when `origin` has the form scheme://authority with no path, query or fragment.
+bool is_origin(std::string_view origin) {
+    const auto sep = origin.find("://");
+    if (sep == std::string_view::npos || sep == 0) {
+        return false;
+    }
+    for (const char c : origin.substr(0, sep)) {
+        const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!alpha && c != '+' && c != '-' && c != '.') {
+            return false;
+        }
+    }
+    const auto rest = origin.substr(sep + 3);
+    return !rest.empty() && rest.find_first_of("/?#@ \t\r\n") == std::string_view::npos;
+}
 
 class gateway_impl;
 
@@ -236,6 +246,26 @@ public:
         if (opts_.idle_timeout_seconds <= 0 || opts_.max_lifetime_seconds <= 0) {
             return fail(errc::invalid_argument, "timeouts must be positive");
         }
+        if (opts_.authorizer) {
+            if (!opts_.authorizer->invoke) {
+                return fail(errc::invalid_argument, "the $connect authorizer has no function");
+            }
+            for (const auto& text : opts_.authorizer->identity_sources) {
+                auto src = identity_source::parse(text);
+                if (!src) {
+                    return src.error();
+                }
+                identity_sources_.push_back(std::move(*src));
+            }
+        }
+        for (const auto& origin : opts_.allowed_origins) {
+            if (!is_origin(origin)) {
+                return fail(errc::invalid_argument,
+                            fmt::format("allowed origin '{}' is not scheme://host[:port] (no "
+                                        "path, no trailing slash)",
+                                        origin));
+            }
+        }
         boost::system::error_code ec;
         const auto address = asio::ip::make_address(opts_.host, ec);
         if (ec) {
@@ -353,6 +383,9 @@ public:
 
     void run_invocation(const std::shared_ptr<session>& s, session::pending p, std::uint64_t gen);
 
+    // Calls the $connect authorizer (worker thread) and judges its answer.
+    authorization authorize(const authorizer_request& request);
+
     // Sessions with an invocation in flight (network thread only). A session stays alive while
     // listed: the running job holds a shared_ptr until on_invocation_done unlists it.
     void track_inflight(session* s) { inflight_.insert(s); }
@@ -433,6 +466,7 @@ private:
     std::uint16_t port_ = 0;
     std::string api_id_;
     route_selection_expression selection_;
+    std::vector<identity_source> identity_sources_;  // of opts_.authorizer, parsed
 
     detail::worker_pool workers_;
     local_connection_api api_;
@@ -465,7 +499,7 @@ private:
 session::session(gateway_impl& g, tcp::socket sock)
     : gw(g),
       socket(std::move(sock)),
-      reader(detail::reader_limits{protocol::max_frame_bytes, protocol::max_message_bytes, true}),
+      reader(detail::reader_limits{gw.opts().max_frame_bytes, gw.opts().max_message_bytes, true}),
       wake(gw.ioc()),
       life_timer(gw.ioc()) {}
 
@@ -842,6 +876,7 @@ void gateway_impl::run_invocation(const std::shared_ptr<session>& s,
     rc.domain_name = f.domain_name;
     rc.connection_id = f.connection_id;
     rc.api_id = f.api_id;
+    rc.authorizer = f.authorizer;
 
     invocation_outcome outcome;
     if (p.disconnect) {
@@ -906,6 +941,58 @@ void gateway_impl::run_invocation(const std::shared_ptr<session>& s,
     });
 }
 
+authorization gateway_impl::authorize(const authorizer_request& request) {
+    const auto& name = opts_.authorizer->name;
+    invocations_.fetch_add(1, std::memory_order_relaxed);
+    result<authorizer_response> r = fail(errc::internal, "not run");
+    try {
+        r = opts_.authorizer->invoke(request);
+    } catch (const std::exception& e) {
+        r = fail(errc::handler_failed, std::string{"exception: "} + e.what());
+    } catch (...) {
+        r = fail(errc::handler_failed, "unknown exception");
+    }
+    const auto& conn = request.request_context.connection_id;
+    if (!r) {
+        if (r.error().code == errc::unauthorized) {
+            gw_log_.info(
+                fmt::format("handshake {} refused (401): {} answered Unauthorized", conn, name));
+            return {401, {}};
+        }
+        invocation_errors_.fetch_add(1);
+        gw_log_.error(fmt::format("handshake {} refused (500): {} failed: {}", conn, name,
+                                  r.error().message));
+        return {500, {}};
+    }
+    if (auto valid = validate_context(r->context); !valid) {
+        invocation_errors_.fetch_add(1);
+        gw_log_.error(fmt::format("handshake {} refused (500): {} returned an invalid response: {}",
+                                  conn, name, valid.error().message));
+        return {500, {}};
+    }
+    if (const auto size = serialize(*r).size(); size > max_authorizer_response_bytes) {
+        invocation_errors_.fetch_add(1);
+        gw_log_.error(
+            fmt::format("handshake {} refused (500): {} returned {} bytes, over the {} "
+                        "byte limit",
+                        conn, name, size, max_authorizer_response_bytes));
+        return {500, {}};
+    }
+    switch (evaluate_policy(*r, request.method_arn)) {
+        case policy_decision::allowed:
+            return {0, authorizer_context(*r)};
+        case policy_decision::explicitly_denied:
+            gw_log_.info(fmt::format("handshake {} refused (403): {} denied {}", conn, name,
+                                     request.method_arn));
+            return {403, {}};
+        case policy_decision::not_allowed:
+            break;
+    }
+    gw_log_.info(fmt::format("handshake {} refused (403): no Allow statement of {} matches {}",
+                             conn, name, request.method_arn));
+    return {403, {}};
+}
+
 // ---- HTTP side ---------------------------------------------------------------------------------
 
 asio::awaitable<void> gateway_impl::accept_loop() {
@@ -957,8 +1044,10 @@ asio::awaitable<void> gateway_impl::serve(tcp::socket socket) {
     beast::flat_buffer buffer;
     for (;;) {
         http::request_parser<http::string_body> parser;
-        parser.header_limit(16 * 1024);
-        parser.body_limit(1024 * 1024);
+        // Beyond this Beast stops reading (431); check_handshake enforces the 8 KiB header and
+        // 4096-byte target limits of an upgrade itself, with the right status for each.
+        parser.header_limit(32 * 1024);
+        parser.body_limit(std::max<std::uint64_t>(1024 * 1024, opts_.max_message_bytes + 4096));
         stream.expires_after(30s);
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_nothrow);
         (void)n;
@@ -982,7 +1071,7 @@ asio::awaitable<void> gateway_impl::serve(tcp::socket socket) {
         }
         auto& req = parser.get();
         const auto upgrade_it = req.find(http::field::upgrade);
-        if (upgrade_it != req.end() && has_token(upgrade_it->value(), "websocket")) {
+        if (upgrade_it != req.end() && detail::has_token(upgrade_it->value(), "websocket")) {
             co_await upgrade(stream, buffer, req);
             co_return;
         }
@@ -1217,28 +1306,48 @@ asio::awaitable<void> gateway_impl::upgrade(beast::tcp_stream& stream,
                                   R"({"message":"Forbidden"})"));
         co_return;
     }
-    if (req.method() != http::verb::get || v < 11) {
-        co_await reject(make_response(http::status::bad_request, v));
-        co_return;
+    // RFC 6455 §4.2.1 with API Gateway's limits: 414, 431, 400 or 426 (src/gateway/handshake.cpp).
+    detail::handshake_request hreq;
+    hreq.method = req.method_string();
+    hreq.version = v;
+    hreq.target = req.target();
+    for (const auto& field : req) {
+        hreq.headers.emplace_back(field.name_string(), field.value());
     }
-    const auto conn = req.find(http::field::connection);
-    const auto key = req.find(http::field::sec_websocket_key);
-    const auto version = req.find(http::field::sec_websocket_version);
-    if (version == req.end() || version->value() != "13") {
-        auto res = make_response(http::status::upgrade_required, v);
-        res.set(http::field::sec_websocket_version, "13");
+    const auto verdict = detail::check_handshake(hreq);
+    if (verdict.status != 0) {
+        gw_log_.debug(fmt::format("handshake refused ({}): {}", verdict.status, verdict.reason));
+        auto res = make_response(static_cast<http::status>(verdict.status), v);
+        for (const auto& [name, value] : verdict.headers) {
+            res.set(name, value);
+        }
         co_await reject(std::move(res));
-        co_return;
-    }
-    if (conn == req.end() || !has_token(conn->value(), "upgrade") || key == req.end() ||
-        !detail::is_valid_websocket_key(key->value()) || req.find(http::field::host) == req.end()) {
-        co_await reject(make_response(http::status::bad_request, v));
         co_return;
     }
     if (stopping_.load() || live_.size() >= opts_.max_connections) {
         rejected_.fetch_add(1);
         co_await reject(make_response(http::status::service_unavailable, v));
         co_return;
+    }
+    // Origin allowlist: refused before $connect (and before any authorizer) runs.
+    if (!opts_.allowed_origins.empty() || opts_.require_origin) {
+        const auto origin = req.find(http::field::origin);
+        bool allowed = origin == req.end() ? !opts_.require_origin : opts_.allowed_origins.empty();
+        if (origin != req.end()) {
+            for (const auto& o : opts_.allowed_origins) {
+                allowed = allowed || iequals(o, origin->value());
+            }
+        }
+        if (!allowed) {
+            rejected_.fetch_add(1);
+            gw_log_.info(origin == req.end()
+                             ? std::string{"handshake refused (403): no Origin header"}
+                             : fmt::format("handshake refused (403): Origin '{}' is not allowed",
+                                           std::string_view{origin->value()}.substr(0, 200)));
+            co_await reject(aws_error(http::status::forbidden, v, "ForbiddenException",
+                                      R"({"message":"Forbidden"})"));
+            co_return;
+        }
     }
 
     auto facts = std::make_shared<connection_facts>();
@@ -1263,10 +1372,92 @@ asio::awaitable<void> gateway_impl::upgrade(beast::tcp_stream& stream,
         std::optional<result<reply>> outcome;
     };
 
-    auto wait = std::make_shared<connect_wait>(ioc_);
-    wait->timer.expires_after(std::chrono::milliseconds{opts_.integration_timeout_ms});
     auto event =
         std::make_shared<websocket_event>(connect_event(req, *facts, parts.query, parts.has_query));
+
+    // Lambda authorizer: identity sources first (401 without a call), then the authorizer on
+    // a worker, bounded by the integration timeout.
+    if (opts_.authorizer) {
+        int refused = 0;
+        for (const auto& src : identity_sources_) {
+            if (!src.present_in(*event)) {
+                refused = 401;
+                gw_log_.info(
+                    fmt::format("handshake refused (401): identity source {} is missing "
+                                "or empty; {} not called",
+                                src.to_string(), opts_.authorizer->name));
+                break;
+            }
+        }
+        if (refused == 0) {
+            struct authorizer_wait {
+                explicit authorizer_wait(asio::io_context& io) : timer(io) {}
+
+                asio::steady_timer timer;
+                std::optional<authorization> outcome;
+            };
+
+            auto aw = std::make_shared<authorizer_wait>(ioc_);
+            aw->timer.expires_after(std::chrono::milliseconds{opts_.integration_timeout_ms});
+            auto request = std::make_shared<authorizer_request>(make_authorizer_request(
+                *event, fmt::format("arn:aws:execute-api:{}:{}:{}/{}/$connect", opts_.region,
+                                    opts_.account_id, facts->api_id, facts->stage)));
+            // The authorizer event carries Connection, Upgrade and content-length, which the
+            // $connect proxy event does not (aws-reference §1.4).
+            if (request->headers) {
+                auto& h = *request->headers;
+                auto& mh = *request->multi_value_headers;
+                for (const auto field : {http::field::connection, http::field::upgrade}) {
+                    if (auto it = req.find(field); it != req.end()) {
+                        const std::string name{it->name_string()};
+                        h[name] = std::string{it->value()};
+                        mh[name] = {std::string{it->value()}};
+                    }
+                }
+                if (find_header(h, "content-length") == nullptr) {
+                    h["content-length"] = "0";
+                    mh["content-length"] = {"0"};
+                }
+            }
+            post_job([this, aw, request] {
+                authorization outcome = authorize(*request);
+                asio::post(ioc_, [aw, outcome = std::move(outcome)]() mutable {
+                    aw->outcome = std::move(outcome);
+                    aw->timer.cancel();
+                });
+            });
+            auto [aec] = co_await aw->timer.async_wait(use_nothrow);
+            (void)aec;
+            if (!aw->outcome) {
+                refused = 500;
+                gw_log_.warn(fmt::format("handshake refused (500): {} did not answer within {} ms",
+                                         opts_.authorizer->name, opts_.integration_timeout_ms));
+            } else if (aw->outcome->status != 0) {
+                refused = aw->outcome->status;
+            } else {
+                facts->authorizer = std::move(aw->outcome->context);
+                event->request_context.authorizer = facts->authorizer;
+            }
+        }
+        if (refused != 0) {
+            rejected_.fetch_add(1);
+            if (refused == 401) {
+                co_await reject(aws_error(http::status::unauthorized, v, "UnauthorizedException",
+                                          R"({"message":"Unauthorized"})"));
+            } else if (refused == 403) {
+                co_await reject(aws_error(http::status::forbidden, v, "AccessDeniedException",
+                                          R"({"message":"Forbidden"})"));
+            } else {
+                co_await reject(aws_error(http::status::internal_server_error, v,
+                                          "AuthorizerConfigurationException",
+                                          R"({"message":"Internal server error"})"));
+            }
+            co_return;
+        }
+    }
+
+    auto wait = std::make_shared<connect_wait>(ioc_);
+    wait->timer.expires_after(std::chrono::milliseconds{opts_.integration_timeout_ms});
     post_job([this, wait, event] {
         context ctx{*event, services_,
                     event->request_context.request_time_epoch + opts_.integration_timeout_ms};
@@ -1305,7 +1496,7 @@ asio::awaitable<void> gateway_impl::upgrade(beast::tcp_stream& stream,
     std::string head =
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
         "Connection: Upgrade\r\nSec-WebSocket-Accept: ";
-    head += detail::websocket_accept(key->value());
+    head += detail::websocket_accept(verdict.key);
     head += "\r\n";
     for (const auto& [name, value] : rep.headers) {
         if (iequals(name, "content-length") || iequals(name, "connection") ||
@@ -1352,9 +1543,10 @@ asio::awaitable<void> gateway_impl::upgrade(beast::tcp_stream& stream,
 // ------------------------------------------------------------------------------
 
 result<void> local_connection_api::post_to_connection(std::string_view id, std::string_view data) {
-    if (data.size() > protocol::max_post_bytes) {
-        return fail(errc::payload_too_large, fmt::format("payload of {} bytes exceeds {}",
-                                                         data.size(), protocol::max_post_bytes));
+    const std::size_t max_post = std::max(protocol::max_post_bytes, gw_.opts().max_message_bytes);
+    if (data.size() > max_post) {
+        return fail(errc::payload_too_large,
+                    fmt::format("payload of {} bytes exceeds {}", data.size(), max_post));
     }
     auto s = gw_.find(id);
     if (!s) {
@@ -1381,11 +1573,12 @@ std::vector<result<void>> local_connection_api::post_many(std::span<const std::s
                                                           std::string_view data) {
     std::vector<result<void>> out;
     out.reserve(ids.size());
-    if (data.size() > protocol::max_post_bytes) {
+    const std::size_t max_post = std::max(protocol::max_post_bytes, gw_.opts().max_message_bytes);
+    if (data.size() > max_post) {
         for (std::size_t i = 0; i < ids.size(); ++i) {
             out.push_back(
-                fail(errc::payload_too_large, fmt::format("payload of {} bytes exceeds {}",
-                                                          data.size(), protocol::max_post_bytes)));
+                fail(errc::payload_too_large,
+                     fmt::format("payload of {} bytes exceeds {}", data.size(), max_post)));
         }
         return out;
     }

@@ -911,8 +911,101 @@ api_config build(const json::value& doc, const fs::path& base, const template_op
                             integration, uri_text));
         }
         route.function = fname;
-        if (props.contains("AuthorizerId")) {
-            note(fmt::format("{}: the route's authorizer is not run locally", id));
+        const auto* auth_type = props.if_contains("AuthorizationType");
+        const std::string authorization =
+            auth_type ? r.resolve_string(*auth_type, id, "AuthorizationType") : "NONE";
+        const auto* auth_id = props.if_contains("AuthorizerId");
+        if (authorization == "CUSTOM") {
+            if (route.route_key != "$connect") {
+                reject(
+                    fmt::format("resource {}: AuthorizationType CUSTOM is only allowed on the "
+                                "$connect route",
+                                id));
+            }
+            if (!auth_id) {
+                reject(
+                    fmt::format("resource {}: AuthorizationType CUSTOM needs an AuthorizerId", id));
+            }
+            const std::string ref = r.resolve_string(*auth_id, id, "AuthorizerId");
+            std::string authorizer;
+            for (const auto& aid : of_type("AWS::ApiGatewayV2::Authorizer")) {
+                if (r.physical_name(aid) == ref) {
+                    authorizer = aid;
+                }
+            }
+            if (authorizer.empty()) {
+                reject(
+                    fmt::format("resource {}: AuthorizerId '{}' is not an "
+                                "AWS::ApiGatewayV2::Authorizer of the template",
+                                id, ref));
+            }
+            const auto& aprops = r.properties(authorizer);
+            const auto* atype = aprops.if_contains("AuthorizerType");
+            const std::string authorizer_type =
+                atype ? r.resolve_string(*atype, authorizer, "AuthorizerType") : "";
+            if (authorizer_type != "REQUEST") {
+                reject(
+                    fmt::format("resource {}: AuthorizerType {} is not supported (WebSocket "
+                                "APIs use REQUEST Lambda authorizers)",
+                                authorizer, authorizer_type.empty() ? "(none)" : authorizer_type));
+            }
+            const auto* auri = aprops.if_contains("AuthorizerUri");
+            if (!auri) {
+                reject(fmt::format("resource {}: authorizer has no AuthorizerUri", authorizer));
+            }
+            const std::string auri_text = r.resolve_string(*auri, authorizer, "AuthorizerUri");
+            const auto afname = function_name_from_uri(auri_text);
+            const auto afit = function_ids.find(afname);
+            if (afname.empty() || afit == function_ids.end()) {
+                reject(
+                    fmt::format("resource {}: AuthorizerUri '{}' does not point at a Lambda "
+                                "function of this template",
+                                authorizer, auri_text));
+            }
+            authorizer_binding binding;
+            binding.function = afname;
+            binding.name = aprops.contains("Name")
+                               ? r.resolve_string(aprops.at("Name"), authorizer, "Name")
+                               : authorizer;
+            if (const auto* sources = aprops.if_contains("IdentitySource")) {
+                const auto resolved = r.resolve(*sources, authorizer);
+                if (resolved && resolved->is_array()) {
+                    for (const auto& src : resolved->as_array()) {
+                        binding.identity_sources.push_back(
+                            r.to_text(src, authorizer, "IdentitySource"));
+                    }
+                } else if (resolved) {
+                    // CloudFormation also takes one comma-separated string.
+                    for (auto part :
+                         split(r.to_text(*resolved, authorizer, "IdentitySource"), ',')) {
+                        part.erase(0, part.find_first_not_of(' '));
+                        part.erase(part.find_last_not_of(' ') + 1);
+                        if (!part.empty()) {
+                            binding.identity_sources.push_back(std::move(part));
+                        }
+                    }
+                }
+            }
+            for (const auto& src : binding.identity_sources) {
+                if (src.rfind("route.request.header.", 0) != 0 &&
+                    src.rfind("route.request.querystring.", 0) != 0) {
+                    reject(
+                        fmt::format("resource {}: IdentitySource '{}' is not supported "
+                                    "(route.request.header.<Name> or "
+                                    "route.request.querystring.<Name>)",
+                                    authorizer, src));
+                }
+            }
+            if (std::find(used_functions.begin(), used_functions.end(), afit->second) ==
+                used_functions.end()) {
+                used_functions.push_back(afit->second);
+            }
+            api.authorizer = std::move(binding);
+        } else if (auth_id) {
+            note(fmt::format("{}: AuthorizerId without AuthorizationType CUSTOM, ignored", id));
+        } else if (authorization != "NONE") {
+            note(
+                fmt::format("{}: AuthorizationType {} is not enforced locally", id, authorization));
         }
         for (const auto& existing : api.routes) {
             if (existing.route_key == route.route_key) {

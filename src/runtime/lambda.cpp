@@ -92,7 +92,8 @@ std::string_view error_type_for(const error& e) noexcept {
 // The loop's state: Runtime API client, management clients per endpoint, logger.
 class lambda_loop {
 public:
-    lambda_loop(app& application,
+    lambda_loop(app* application,
+                const raw_handler* raw,
                 const aws::environment& env,
                 const lambda_options& options,
                 log_sink& sink,
@@ -100,6 +101,7 @@ public:
                 aws::http_client& runtime_http,
                 aws::endpoint runtime_api)
         : app_(application),
+          raw_(raw),
           env_(env),
           options_(options),
           sink_(sink),
@@ -111,12 +113,16 @@ public:
     // Start-up after the Runtime API is known: store, management API clients, credentials.
     // Returns the error type and message to post to /runtime/init/error on failure.
     std::optional<std::pair<std::string_view, error>> init() {
+        if (app_ == nullptr) {
+            return std::nullopt;  // a raw handler: no store, no @connections clients
+        }
         detail::store_settings settings;
         if (auto read = detail::store_settings_from(env_, settings); !read) {
             return std::pair{error_types::config_invalid, read.error()};
         }
         std::string description;
-        if (auto installed = detail::install_store(app_, env_, settings, description); !installed) {
+        if (auto installed = detail::install_store(*app_, env_, settings, description);
+            !installed) {
             const bool config = detail::store_failure_status(installed.error()) == 2;
             return std::pair{config ? error_types::config_invalid : error_types::init_error,
                              installed.error()};
@@ -319,6 +325,10 @@ private:
                 ::setenv("_X_AMZN_TRACE_ID", info.trace_id.c_str(), 1);
             }
         }
+        if (raw_ != nullptr) {
+            return serve_raw(next, log);
+        }
+        app& application = *app_;
         auto parsed = parse_event(next.body);
         if (!parsed) {
             log.error("event is not an API Gateway WebSocket proxy event: " +
@@ -330,8 +340,8 @@ private:
         websocket_event& ev = *parsed;
         // The in-process gateway routes a message whose key the app lacks to $default; do the
         // same so the app answers identically wherever it runs.
-        if (ev.type() == event_type::message && app_.find(ev.route_key()) == nullptr &&
-            app_.find(protocol::default_route) != nullptr) {
+        if (ev.type() == event_type::message && application.find(ev.route_key()) == nullptr &&
+            application.find(protocol::default_route) != nullptr) {
             ev.request_context.route_key = std::string{protocol::default_route};
         }
         if (info.deadline_ms < 0) {
@@ -342,14 +352,14 @@ private:
         }
         context_services services;
         services.api = api_for(ev, log);
-        services.store = app_.store();
+        services.store = application.store();
         services.sink = &sink_;
         services.level = level_;
         services.invocation = &info;
         result<reply> res = fail(errc::internal, "not run");
         try {
             context ctx{ev, services, std::max<std::int64_t>(info.deadline_ms, 0)};
-            res = app_.handle(ctx);
+            res = application.handle(ctx);
         } catch (const std::exception& e) {
             res = fail(errc::handler_failed, e.what());
         } catch (...) {
@@ -361,7 +371,31 @@ private:
                 fmt::format("route {} failed ({}): {}", ev.route_key(), type, res.error().message));
             return post_error(log, info.request_id, type, res.error().message);
         }
-        std::string body = serialize(*res);
+        return post_response(log, info, serialize(*res), "route " + ev.route_key());
+    }
+
+    // A raw handler's invocation: the event JSON as received, the outcome as it says.
+    std::optional<stop> serve_raw(const next_event& next, const logger& log) {
+        const invocation_info& info = next.info;
+        raw_outcome out;
+        try {
+            out = (*raw_)(next.body, info, log);
+        } catch (const std::exception& e) {
+            out = raw_outcome::error(error_types::handler_failed, e.what());
+        } catch (...) {
+            out = raw_outcome::error(error_types::handler_failed, "unknown exception");
+        }
+        if (!out.response) {
+            return post_error(log, info.request_id, out.error_type, out.error_message);
+        }
+        return post_response(log, info, std::move(*out.response), "invocation");
+    }
+
+    // Posts a response body; a 413 becomes the response-too-large error post.
+    std::optional<stop> post_response(const logger& log,
+                                      const invocation_info& info,
+                                      std::string body,
+                                      const std::string& what) {
         const std::size_t size = body.size();
         std::fflush(stdout);
         const auto r =
@@ -372,13 +406,14 @@ private:
                 "Response payload size ({} bytes) exceeded maximum allowed payload size ({} "
                 "bytes).",
                 size, max_response_bytes);
-            log.error(fmt::format("route {}: {}", ev.route_key(), message));
+            log.error(fmt::format("{}: {}", what, message));
             return post_error(log, info.request_id, error_types::response_too_large, message);
         }
         return settle(log, "response", r);
     }
 
-    app& app_;
+    app* app_;
+    const raw_handler* raw_;
     const aws::environment& env_;
     const lambda_options& options_;
     log_sink& sink_;
@@ -407,7 +442,13 @@ std::string management_url_for(const aws::environment& env, const websocket_even
     return aws::management_endpoint_for(rc.domain_name, rc.stage);
 }
 
-int run_lambda(app& application, const aws::environment& env, const lambda_options& options) {
+namespace {
+
+// The loop for an app (`raw` null) or a raw handler (`application` null).
+int run_loop(app* application,
+             const raw_handler* raw,
+             const aws::environment& env,
+             const lambda_options& options) {
     std::optional<stdout_sink> own_sink;
     log_sink& sink = options.sink != nullptr ? *options.sink : own_sink.emplace();
     try {
@@ -444,7 +485,7 @@ int run_lambda(app& application, const aws::environment& env, const lambda_optio
                                                  *text));
             }
         }
-        lambda_loop loop{application,       env, options, sink, level, **runtime_http,
+        lambda_loop loop{application,       raw, env, options, sink, level, **runtime_http,
                          std::move(*target)};
         if (level_problem) {
             return loop.report_init_error(error_types::config_invalid, *level_problem);
@@ -460,6 +501,18 @@ int run_lambda(app& application, const aws::environment& env, const lambda_optio
         log.error(std::string{"Lambda runtime loop failed: "} + e.what());
         return exit_status::api_failed;
     }
+}
+
+}  // namespace
+
+int run_lambda(app& application, const aws::environment& env, const lambda_options& options) {
+    return run_loop(&application, nullptr, env, options);
+}
+
+int run_lambda_raw(const raw_handler& handler,
+                   const aws::environment& env,
+                   const lambda_options& options) {
+    return run_loop(nullptr, &handler, env, options);
 }
 
 }  // namespace lift::runtime

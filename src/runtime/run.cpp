@@ -85,6 +85,7 @@ int run(app& application, int argc, char** argv, run_options ro) {
     bool verify_sigv4 = false;
     std::string management_mode = "direct";
     runtime::detail::store_settings store_choice;
+    std::string origins_text;
     bool ok =
         from_env("LIFT_HOST", opts.host, problem) && from_env("LIFT_PORT", opts.port, problem) &&
         from_env("LIFT_STAGE", opts.stage, problem) &&
@@ -99,7 +100,11 @@ int run(app& application, int argc, char** argv, run_options ro) {
         from_env("LIFT_MANAGEMENT_MODE", management_mode, problem) &&
         from_env("LIFT_CONNECTION_STORE", store_choice.kind, problem) &&
         from_env("LIFT_DYNAMODB_TABLE", store_choice.table, problem) &&
-        bool_from_env("LIFT_DYNAMODB_CREATE_TABLE", store_choice.create_table, problem);
+        bool_from_env("LIFT_DYNAMODB_CREATE_TABLE", store_choice.create_table, problem) &&
+        from_env("LIFT_ALLOWED_ORIGINS", origins_text, problem) &&
+        from_env("LIFT_MAX_FRAME_BYTES", opts.max_frame_bytes, problem) &&
+        from_env("LIFT_MAX_MESSAGE_BYTES", opts.max_message_bytes, problem) &&
+        bool_from_env("LIFT_REQUIRE_ORIGIN", opts.require_origin, problem);
     if (!ok) {
         std::fprintf(stderr, "lift: %s\n", problem.c_str());
         return 2;
@@ -124,6 +129,16 @@ int run(app& application, int argc, char** argv, run_options ro) {
                    "[LIFT_IDLE_TIMEOUT]")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    cli.add_option(
+           "--max-frame-bytes", opts.max_frame_bytes,
+           "Largest client frame; larger closes with 1009. AWS: 32768 [LIFT_MAX_FRAME_BYTES]")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{125}, std::size_t{64} << 20));
+    cli.add_option("--max-message-bytes", opts.max_message_bytes,
+                   "Largest client message; larger closes with 1009. AWS: 131072 "
+                   "[LIFT_MAX_MESSAGE_BYTES]")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{125}, std::size_t{64} << 20));
     cli.add_option("--max-lifetime", opts.max_lifetime_seconds,
                    "Maximum connection age in seconds (1001) [LIFT_MAX_LIFETIME]")
         ->capture_default_str()
@@ -164,11 +179,38 @@ int run(app& application, int argc, char** argv, run_options ro) {
     cli.add_flag("--create-table,!--no-create-table", store_choice.create_table,
                  "Create the DynamoDB table (and enable TTL) if it does not exist "
                  "[LIFT_DYNAMODB_CREATE_TABLE]");
+    std::vector<std::string> origins;
+    cli.add_option("--allowed-origin", origins,
+                   "Origin allowed to open a WebSocket, e.g. https://app.example.com; others get "
+                   "403 (repeatable; default: any) [LIFT_ALLOWED_ORIGINS, comma-separated]");
+    cli.add_flag("--require-origin,!--no-require-origin", opts.require_origin,
+                 "With --allowed-origin: also refuse handshakes without an Origin header "
+                 "[LIFT_REQUIRE_ORIGIN]")
+        ->capture_default_str();
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return cli.exit(e);
     }
+    if (origins.empty()) {
+        // LIFT_ALLOWED_ORIGINS: comma-separated, blanks around items ignored.
+        std::size_t start = 0;
+        while (start <= origins_text.size()) {
+            auto end = origins_text.find(',', start);
+            if (end == std::string::npos) {
+                end = origins_text.size();
+            }
+            std::string item = origins_text.substr(start, end - start);
+            item.erase(0, item.find_first_not_of(" \t"));
+            item.erase(item.find_last_not_of(" \t") + 1);
+            if (!item.empty()) {
+                origins.push_back(std::move(item));
+            }
+            start = end + 1;
+        }
+    }
+    opts.allowed_origins = std::move(origins);
+    opts.authorizer = ro.authorizer;
     const auto level = parse_log_level(level_text);
     if (!level) {
         std::fprintf(stderr, "lift: unknown log level '%s' (debug, info, warn, error)\n",

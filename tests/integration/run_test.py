@@ -17,6 +17,7 @@ import time
 import unittest
 
 import websockets
+import websockets.exceptions
 
 ECHO = os.environ.get("LIFT_ECHO_BIN") or (sys.argv[1] if len(sys.argv) > 1 else "")
 BANNER = re.compile(r"ws://127\.0\.0\.1:(\d+)/(\w+)")
@@ -147,7 +148,9 @@ class RunTest(unittest.TestCase):
                           ("--management-mode", "LIFT_MANAGEMENT_MODE"),
                           ("--connection-store", "LIFT_CONNECTION_STORE"),
                           ("--dynamodb-table", "LIFT_DYNAMODB_TABLE"),
-                          ("--create-table", "LIFT_DYNAMODB_CREATE_TABLE")]:
+                          ("--create-table", "LIFT_DYNAMODB_CREATE_TABLE"),
+                          ("--allowed-origin", "LIFT_ALLOWED_ORIGINS"),
+                          ("--require-origin", "LIFT_REQUIRE_ORIGIN")]:
             self.assertIn(flag, out.stdout)
             self.assertIn(var, out.stdout)
 
@@ -189,6 +192,40 @@ class RunTest(unittest.TestCase):
             self.assertIn(str(s.port), out.stderr)
         finally:
             s.stop()
+
+    def _status(self, url, **kwargs):
+        async def attempt():
+            try:
+                c = await websockets.connect(url, **kwargs)
+            except websockets.exceptions.InvalidStatusCode as e:
+                return e.status_code
+            await c.close()
+            return 101
+        return run(attempt())
+
+    def test_origin_allowlist_from_the_environment_and_flags(self):
+        s = Server("--port", "0",
+                   env={"LIFT_ALLOWED_ORIGINS": " https://app.example.com ,http://localhost:5173"})
+        try:
+            self.assertEqual(self._status(s.url(), origin="https://app.example.com"), 101)
+            self.assertEqual(self._status(s.url(), origin="http://localhost:5173"), 101)
+            self.assertEqual(self._status(s.url(), origin="https://evil.example.com"), 403)
+            self.assertEqual(self._status(s.url()), 101)  # no Origin: allowed by default
+        finally:
+            s.stop()
+        # The flag replaces the variable; --require-origin refuses a missing Origin.
+        s = Server("--port", "0", "--allowed-origin", "https://other.example",
+                   "--require-origin", env={"LIFT_ALLOWED_ORIGINS": "https://app.example.com"})
+        try:
+            self.assertEqual(self._status(s.url(), origin="https://other.example"), 101)
+            self.assertEqual(self._status(s.url(), origin="https://app.example.com"), 403)
+            self.assertEqual(self._status(s.url()), 403)
+        finally:
+            s.stop()
+        bad = subprocess.run([ECHO, "--port", "0", "--allowed-origin", "app.example.com"],
+                             capture_output=True, timeout=10, text=True)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("app.example.com", bad.stderr)
 
     def test_static_directory_is_served(self):
         with tempfile.TemporaryDirectory() as d:

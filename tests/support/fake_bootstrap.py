@@ -12,6 +12,7 @@ Start-up behaviour, from the environment variable FAKE_STARTUP:
 Per invocation, the command is `cmd` from (in order) the top-level event, the JSON message
 body, or the $connect query string; default `echo` (messages) / `ok` (connect, disconnect):
   echo       {"statusCode":200,"body":<message body>}
+  event      {"statusCode":200,"body":<the whole event as JSON>}
   ok         {"statusCode":200}
   status     {"statusCode":<status>}
   pid        body = this process id
@@ -116,6 +117,8 @@ def main():
         path = "/invocation/%s/response" % rid
         if cmd in ("echo",):
             reply = {"statusCode": 200, "body": event.get("body", "")}
+        elif cmd == "event":
+            reply = {"statusCode": 200, "body": json.dumps(event)}
         elif cmd == "ok":
             reply = {"statusCode": 200}
         elif cmd == "status":

@@ -253,6 +253,213 @@ if ECHO:  # registered by CMake only when example-echo is built; never skipped
                 self.assertIn("function EchoFunction", err)
 
 
+AUTHORIZER = os.environ.get("LIFT_AUTHORIZER_BIN", "")
+
+AUTHORIZER_TEMPLATE = """
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Name: authz
+      ProtocolType: WEBSOCKET
+      RouteSelectionExpression: $request.body.action
+  TokenAuthorizer:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref Api
+      Name: token
+      AuthorizerType: REQUEST
+      AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AuthFunction.Arn}/invocations
+      IdentitySource:
+        - route.request.querystring.token
+  ConnectRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: $connect
+      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref TokenAuthorizer
+      Target: !Sub integrations/${AppIntegration}
+  DefaultRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: $default
+      Target: !Sub integrations/${AppIntegration}
+  DefaultResponse:
+    Type: AWS::ApiGatewayV2::RouteResponse
+    Properties:
+      ApiId: !Ref Api
+      RouteId: !Ref DefaultRoute
+      RouteResponseKey: $default
+  AppIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AppFunction.Arn}/invocations
+  AppFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: build/app
+      Handler: bootstrap
+      Runtime: provided.al2023
+  AuthFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: build/auth
+      Handler: bootstrap
+      Runtime: provided.al2023
+      Environment:
+        Variables:
+          LIFT_AUTHORIZER_TOKEN: t3mplate-secret
+"""
+
+
+if AUTHORIZER:  # registered by CMake when example-authorizer is built
+    class AuthorizerTest(unittest.TestCase):
+        """`lift gateway` with example-authorizer on $connect (flags and template) and the Origin
+        allowlist."""
+
+        def status_of(self, url, **kwargs):
+            async def attempt():
+                try:
+                    c = await websockets.connect(url, **kwargs)
+                except websockets.exceptions.InvalidStatusCode as e:
+                    return e.status_code
+                await c.close()
+                return 101
+            return run(attempt())
+
+        def test_authorizer_and_origin_flags(self):
+            g = Gateway("--route", f"$connect={FAKE}", "--route", f"$default={FAKE}",
+                        "--two-way", "$default", "--authorizer", AUTHORIZER,
+                        "--identity-source", "route.request.querystring.token",
+                        "--env", "LIFT_AUTHORIZER_TOKEN=s3cret-value",
+                        "--allowed-origin", "https://app.example.com",
+                        "--allowed-origin", "http://localhost:5173")
+            try:
+                banner = "".join(g.banner)
+                self.assertIn("Authorizer:   example-authorizer on $connect", banner)
+                self.assertIn("route.request.querystring.token", banner)
+                self.assertIn("Origins:      https://app.example.com, http://localhost:5173",
+                              banner)
+                self.assertEqual(self.status_of(g.url()), 401)
+                self.assertEqual(self.status_of(g.url("?token=wrong-guess-value")), 403)
+                self.assertEqual(self.status_of(g.url("?token=s3cret-value"),
+                                                origin="https://evil.example.com"), 403)
+                self.assertEqual(self.status_of(g.url("?token=s3cret-value"),
+                                                origin="http://localhost:5173"), 101)
+
+                async def scenario():
+                    async with websockets.connect(g.url("?token=s3cret-value&user=frank"),
+                                                  origin="https://app.example.com") as c:
+                        await c.send(json.dumps({"cmd": "event"}))
+                        event = json.loads(await c.recv())
+                        self.assertEqual(event["requestContext"]["authorizer"],
+                                         {"principalId": "frank", "role": "member",
+                                          "authorizedBy": "example-authorizer"})
+
+                run(scenario())
+            finally:
+                g.stop()
+            err = g.stderr()
+            g.close()
+            self.assertIn("refused (401): identity source route.request.querystring.token", err)
+            self.assertIn("refused (403)", err)
+            # Tokens are never logged, right or wrong.
+            self.assertNotIn("s3cret-value", err)
+            self.assertNotIn("wrong-guess-value", err)
+
+        def test_local_event_on_stdin(self):
+            """Without AWS_LAMBDA_RUNTIME_API, run_authorizer answers one event from stdin."""
+            event = json.loads(subprocess.run(
+                [LIFT, "event", "connect", "--query", "token=abc", "--query", "user=gina"],
+                capture_output=True, text=True, timeout=20, check=True).stdout)
+            event["type"] = "REQUEST"
+            event["methodArn"] = "arn:aws:execute-api:us-east-1:123456789012:a1/dev/$connect"
+            env = dict(os.environ, LIFT_AUTHORIZER_TOKEN="abc")
+            env.pop("AWS_LAMBDA_RUNTIME_API", None)
+
+            def answer(ev, **kw):
+                r = subprocess.run([AUTHORIZER], input=json.dumps(ev), capture_output=True,
+                                   text=True, timeout=20, env=kw.get("env", env))
+                return r.returncode, json.loads(r.stdout), r.stderr
+
+            code, out, _ = answer(event)
+            self.assertEqual(code, 0)
+            self.assertEqual(out, {
+                "principalId": "gina",
+                "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Action": "execute-api:Invoke", "Effect": "Allow",
+                    "Resource": event["methodArn"]}]},
+                "context": {"role": "member", "authorizedBy": "example-authorizer"}})
+            code, out, _ = answer(event, env=dict(env, LIFT_AUTHORIZER_TOKEN="other"))
+            self.assertEqual(code, 0)
+            self.assertEqual(out["policyDocument"]["Statement"][0]["Effect"], "Deny")
+            del event["queryStringParameters"]["token"]
+            del event["multiValueQueryStringParameters"]["token"]
+            code, out, err = answer(event)
+            self.assertEqual(code, 1)
+            self.assertEqual(out["errorMessage"], "Unauthorized")
+            code, out, err = answer({"not": "an authorizer event"})
+            self.assertEqual(code, 1)
+            self.assertEqual(out["errorType"], "Runtime.InvalidEvent")
+
+        def test_bad_identity_source_and_origin(self):
+            r = subprocess.run([LIFT, "gateway", "--port", "0", "--route", f"$default={FAKE}",
+                                "--authorizer", AUTHORIZER, "--identity-source",
+                                "route.request.body.token"],
+                               capture_output=True, text=True, timeout=20)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("route.request.body.token", r.stderr)
+            r = subprocess.run([LIFT, "gateway", "--port", "0", "--route", f"$default={FAKE}",
+                                "--identity-source", "route.request.querystring.token"],
+                               capture_output=True, text=True, timeout=20)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            r = subprocess.run([LIFT, "gateway", "--port", "0", "--route", f"$default={FAKE}",
+                                "--allowed-origin", "https://app.example.com/"],
+                               capture_output=True, text=True, timeout=20)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("https://app.example.com/", r.stderr)
+
+        def test_authorizer_from_a_template(self):
+            with tempfile.TemporaryDirectory() as root:
+                for name, target in (("app", FAKE), ("auth", AUTHORIZER)):
+                    os.makedirs(os.path.join(root, "build", name))
+                    os.symlink(os.path.abspath(target),
+                               os.path.join(root, "build", name, "bootstrap"))
+                template = os.path.join(root, "template.yaml")
+                with open(template, "w") as f:
+                    f.write(AUTHORIZER_TEMPLATE)
+                g = Gateway("--template", template,
+                            env={"LIFT_ALLOWED_ORIGINS": "https://a.example, https://b.example"})
+                try:
+                    banner = "".join(g.banner)
+                    self.assertIn("Authorizer:   AuthFunction on $connect", banner)
+                    self.assertIn("Origins:      https://a.example, https://b.example", banner)
+                    self.assertEqual(self.status_of(g.url()), 401)
+                    self.assertEqual(self.status_of(g.url("?token=nope")), 403)
+                    self.assertEqual(self.status_of(g.url("?token=t3mplate-secret"),
+                                                    origin="https://c.example"), 403)
+
+                    async def scenario():
+                        async with websockets.connect(g.url("?token=t3mplate-secret"),
+                                                      origin="https://b.example") as c:
+                            await c.send(json.dumps({"cmd": "event"}))
+                            event = json.loads(await c.recv())
+                            self.assertEqual(
+                                event["requestContext"]["authorizer"]["principalId"],
+                                "lift-user")
+
+                    run(scenario())
+                finally:
+                    g.stop()
+                g.close()
+
+
 if ECHO_BOOTSTRAP:  # registered by CMake only when the packaged bootstrap is built
     class PackagedBootstrapTest(unittest.TestCase):
         """The packaged bootstrap of example-echo behind `lift gateway`, given by a relative path

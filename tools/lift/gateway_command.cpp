@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <lift/core/log.hpp>
 #include <lift/gateway/function_gateway.hpp>
@@ -33,8 +34,32 @@ struct gateway_args {
     std::string region;
     std::string log_level = "info";
     std::string handler;
+    std::string authorizer;
+    std::vector<std::string> identity_sources;
+    std::vector<std::string> allowed_origins;
+    bool require_origin = false;
     gateway::options opts;
 };
+
+// Splits LIFT_ALLOWED_ORIGINS-style text at commas, trimming blanks.
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto end = text.find(',', start);
+        if (end == std::string::npos) {
+            end = text.size();
+        }
+        std::string item = text.substr(start, end - start);
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        if (!item.empty()) {
+            out.push_back(std::move(item));
+        }
+        start = end + 1;
+    }
+    return out;
+}
 
 // The Node.js Runtime Interface Client for a `nodejs*` function from a template: npm
 // `aws-lambda-ric` in a `node_modules` at or above the function's code directory (as a user
@@ -64,6 +89,11 @@ std::string function_name(const std::string& path) {
                            ? p.parent_path().filename().string()
                            : p.stem().string();
     return name.empty() ? std::string{"function"} : name;
+}
+
+std::string authorizer_sources(const gateway::authorizer_binding& b) {
+    return b.identity_sources.empty() ? std::string{"none"}
+                                      : fmt::format("{}", fmt::join(b.identity_sources, ", "));
 }
 
 int run_gateway(gateway_args& a) {
@@ -151,6 +181,56 @@ int run_gateway(gateway_args& a) {
         const bool two_way = std::find(a.two_way.begin(), a.two_way.end(), key) != a.two_way.end();
         api.routes.push_back({.route_key = key, .function = it->second, .two_way = two_way});
     }
+    if (!a.authorizer.empty()) {
+        // A function of the template by name, else a bootstrap path (as --route takes).
+        auto named = std::find_if(api.functions.begin(), api.functions.end(),
+                                  [&](const auto& f) { return f.name == a.authorizer; });
+        std::string fn;
+        if (named != api.functions.end()) {
+            fn = named->name;
+        } else if (auto it = by_path.find(a.authorizer); it != by_path.end()) {
+            fn = it->second;
+        } else {
+            std::string name = function_name(a.authorizer);
+            for (int n = 2; std::any_of(api.functions.begin(), api.functions.end(),
+                                        [&](const auto& f) { return f.name == name; });
+                 ++n) {
+                name = fmt::format("{}-{}", function_name(a.authorizer), n);
+            }
+            gateway::function_config f;
+            f.name = name;
+            f.command = {a.authorizer};
+            f.handler = a.handler;
+            f.timeout_seconds = a.timeout_seconds;
+            f.memory_mb = a.memory_mb;
+            f.max_concurrency = a.max_concurrency;
+            f.environment = environment;
+            api.functions.push_back(std::move(f));
+            fn = name;
+        }
+        api.authorizer =
+            gateway::authorizer_binding{.function = fn, .identity_sources = {}, .name = fn};
+    }
+    if (!a.identity_sources.empty()) {
+        if (!api.authorizer) {
+            std::fprintf(stderr,
+                         "lift gateway: --identity-source needs an authorizer "
+                         "(--authorizer or one in the template)\n");
+            return 2;
+        }
+        api.authorizer->identity_sources = a.identity_sources;
+    }
+    if (a.allowed_origins.empty()) {
+        if (const char* env = std::getenv("LIFT_ALLOWED_ORIGINS"); env != nullptr) {
+            a.allowed_origins = split_list(env);
+        }
+    }
+    if (const char* env = std::getenv("LIFT_REQUIRE_ORIGIN");
+        env != nullptr && (std::string_view{env} == "1" || std::string_view{env} == "true")) {
+        a.require_origin = true;
+    }
+    a.opts.allowed_origins = a.allowed_origins;
+    a.opts.require_origin = a.require_origin;
     a.opts.level = *level;
     gateway::function_host_options host_opts;
     host_opts.level = *level;
@@ -159,6 +239,7 @@ int run_gateway(gateway_args& a) {
         host_opts.region = a.region;
         a.opts.region = a.region;
     }
+    a.opts.account_id = host_opts.account_id;
     auto started = gateway::function_gateway::start(api, a.opts, host_opts);
     if (!started) {
         std::fprintf(stderr, "lift gateway: %s\n", started.error().message.c_str());
@@ -178,13 +259,20 @@ int run_gateway(gateway_args& a) {
         "  WebSocket:    {}\n"
         "  @connections: {}/@connections/{{connectionId}}\n"
         "Routes:\n{}"
-        "{}"
+        "{}{}{}"
         "Press Ctrl+C to stop.\n",
         a.opts.stage, gw.websocket_url(), gw.management_url(), routes,
         a.template_file.empty()
             ? fmt::format("Functions: timeout {} s, memory {} MB, up to {} instances each\n",
                           a.timeout_seconds, a.memory_mb, a.max_concurrency)
-            : fmt::format("From template {}\n", a.template_file));
+            : fmt::format("From template {}\n", a.template_file),
+        api.authorizer ? fmt::format("Authorizer:   {} on $connect, identity sources: {}\n",
+                                     api.authorizer->function, authorizer_sources(*api.authorizer))
+                       : std::string{},
+        a.allowed_origins.empty()
+            ? std::string{}
+            : fmt::format("Origins:      {}{}\n", fmt::join(a.allowed_origins, ", "),
+                          a.require_origin ? " (Origin required)" : ""));
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
     gw.wait();
@@ -243,6 +331,19 @@ command add_gateway_command(CLI::App& parent) {
     cmd->add_option("--route-selection-expression", a->opts.route_selection_expression,
                     "default $request.body.action");
     cmd->add_option("--log-level", a->log_level, "debug, info, warn, error")->capture_default_str();
+    cmd->add_option("--authorizer", a->authorizer,
+                    "Lambda REQUEST authorizer on $connect: a function of --template by name, or "
+                    "path/to/bootstrap (replaces the template's)");
+    cmd->add_option("--identity-source", a->identity_sources,
+                    "route.request.header.NAME or route.request.querystring.NAME the authorizer "
+                    "needs; missing or empty -> 401 without invoking it (repeatable; replaces "
+                    "the template's IdentitySource)");
+    cmd->add_option("--allowed-origin", a->allowed_origins,
+                    "Origin allowed to open a WebSocket, e.g. https://app.example.com "
+                    "(repeatable; others get 403; default: any) [LIFT_ALLOWED_ORIGINS, "
+                    "comma-separated]");
+    cmd->add_flag("--require-origin", a->require_origin,
+                  "with --allowed-origin: refuse handshakes without an Origin header too");
     return [a] {
         return run_gateway(*a);
     };

@@ -27,6 +27,7 @@ enum class errc {
     no_route = 10,          ///< no route matched and there is no `$default`
     unavailable = 11,       ///< a transport or service failed; may succeed later
     internal = 12,          ///< a bug or an unexpected state
+    unauthorized = 13,      ///< no or bad credentials: a Lambda authorizer's "Unauthorized" (401)
 };
 
 /// Conditions to decide on, independent of which module produced an error.

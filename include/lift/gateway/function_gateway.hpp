@@ -28,6 +28,14 @@ namespace lift::gateway {
 [[nodiscard]] result<std::unique_ptr<lift::app>> make_function_app(const api_config& api,
                                                                    function_host& host);
 
+/// The `$connect` authorizer of `api` (`api.authorizer`, which must be set) as a gateway
+/// authorizer invoking its function on `host` with the REQUEST event JSON: a function error
+/// whose `errorMessage` is "Unauthorized" becomes `unauthorized()` (401), any other failure or
+/// an unparsable or over-8-KB response an error (500). `host` must outlive the result. Fails
+/// with `errc::invalid_argument` when the function is not one of `api.functions`.
+[[nodiscard]] result<connect_authorizer> make_function_authorizer(const api_config& api,
+                                                                  function_host& host);
+
 /// A gateway plus the function host and app behind it. Thread-safe as `gateway`. `stats()`
 /// reports `cold_starts` as the number of `bootstrap` processes started.
 class function_gateway final : public gateway {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,12 +40,23 @@ struct route_binding {
     bool two_way = false;   ///< has a route response (`RouteResponseSelectionExpression`)
 };
 
+/// A Lambda REQUEST authorizer on the `$connect` route, run as one of the API's functions
+/// (template `AWS::ApiGatewayV2::Authorizer`, or `lift gateway --authorizer`).
+struct authorizer_binding {
+    std::string function;  ///< `function_config::name` of the authorizer function
+    /// `route.request.header.<Name>` / `route.request.querystring.<Name>`; any missing or empty
+    /// → 401 without invoking the function.
+    std::vector<std::string> identity_sources;
+    std::string name;  ///< the authorizer's name in log lines; empty: the function name
+};
+
 /// The WebSocket API the gateway serves with out-of-process functions.
 struct api_config {
     std::string name;                                                 ///< API name, for messages
     std::string route_selection_expression = "$request.body.action";  ///< as on AWS
     std::vector<route_binding> routes;                                ///< every route
     std::vector<function_config> functions;                           ///< every function
+    std::optional<authorizer_binding> authorizer;  ///< authorizer of `$connect`, if any
 };
 
 }  // namespace lift::gateway

@@ -20,10 +20,13 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <lift/core/app.hpp>
+#include <lift/core/authorizer.hpp>
 #include <lift/core/connection_api.hpp>
 #include <lift/core/log.hpp>
+#include <lift/core/protocol.hpp>
 #include <lift/core/result.hpp>
 
 namespace lift::gateway {
@@ -50,6 +53,25 @@ struct management_refusal {
     std::string body;        ///< JSON body, e.g. `{"message":"Missing Authentication Token"}`
 };
 
+/// A Lambda REQUEST authorizer on `$connect` (aws-reference §3.3). Before `$connect` runs, the
+/// gateway checks every identity source (any missing or empty → 401, `invoke` not called), then
+/// calls `invoke` on the worker pool with the authorizer event (`methodArn` =
+/// `arn:aws:execute-api:{region}:{account_id}:{apiId}/{stage}/$connect`): `unauthorized()` →
+/// 401; a Deny, or no Allow whose resource matches the method ARN → 403; any other error, a
+/// response over 8 KB, or no answer within the integration timeout → 500. On Allow, `$connect`
+/// and every later event of the connection get `requestContext.authorizer` =
+/// `{"principalId": ..., <context>...}`.
+struct connect_authorizer {
+    /// `route.request.header.<Name>` / `route.request.querystring.<Name>`; checked when the
+    /// gateway starts (a bad one fails `start` with `errc::invalid_argument`). May be empty
+    /// (the authorizer is then called for every handshake).
+    std::vector<std::string> identity_sources;
+    /// The authorizer; must be set. Called on worker threads, possibly concurrently.
+    authorizer_function invoke;
+    /// Name shown in log lines (e.g. the function name).
+    std::string name = "authorizer";
+};
+
 /// Gateway settings. Every field has an `--option` and a `LIFT_*` variable in `lift::run`.
 struct options {
     std::string host = "127.0.0.1";               ///< address to bind (loopback by default)
@@ -68,8 +90,27 @@ struct options {
     /// message is answered like a throttled invocation (the "Internal server error" frame), so
     /// a client flooding a slow route cannot grow the gateway's memory without bound.
     std::size_t max_pending_messages = 1000;
-    std::string region = "us-east-1";   ///< used in ids and ARNs
-    log_level level = log_level::info;  ///< gateway log level (stderr)
+    /// Largest data frame a client may send; larger → close 1009. AWS: 32 KiB.
+    std::size_t max_frame_bytes = protocol::max_frame_bytes;
+    /// Largest message a client may send (all its fragments); larger → close 1009. Also the
+    /// largest `@connections` payload when above AWS's 128 KiB. AWS: 128 KiB. Raising either
+    /// limit departs from API Gateway (the conformance catalogue's `protocol` profile does).
+    std::size_t max_message_bytes = protocol::max_message_bytes;
+    std::string region = "us-east-1";         ///< used in ids and ARNs
+    std::string account_id = "123456789012";  ///< account in the authorizer's `methodArn`
+    log_level level = log_level::info;        ///< gateway log level (stderr)
+
+    /// Lambda authorizer on `$connect`; nullopt = none (see `connect_authorizer`).
+    std::optional<connect_authorizer> authorizer;
+
+    /// Origins a browser handshake may come from, e.g. `https://app.example.com` (scheme, host
+    /// and optional port; no path). A handshake whose `Origin` is not one of them is answered
+    /// 403 before `$connect` runs. Scheme and host compare case-insensitively, the rest
+    /// exactly. Empty = every origin. A malformed entry fails `start` (`errc::invalid_argument`).
+    std::vector<std::string> allowed_origins;
+    /// When true, a handshake without an `Origin` header is refused (403) too; by default it is
+    /// allowed, since non-browser clients send none (and can forge any value anyway).
+    bool require_origin = false;
 
     /// Checks every `@connections` request before it is served (e.g. SigV4, which `lift::run`
     /// supplies for `--verify-sigv4`); returning a refusal answers with it instead. Called on

@@ -10,7 +10,10 @@
 /// named by `template_options::api`) and its `RouteSelectionExpression` and `Name`; its
 /// `AWS::ApiGatewayV2::Route`s (`RouteKey`, `Target: integrations/<IntegrationId>`);
 /// `AWS::ApiGatewayV2::Integration`s (`AWS_PROXY` to a Lambda function of the template);
-/// `AWS::ApiGatewayV2::RouteResponse`s (their route becomes two-way); and the
+/// `AWS::ApiGatewayV2::RouteResponse`s (their route becomes two-way); the
+/// `AWS::ApiGatewayV2::Authorizer` (`AuthorizerType: REQUEST`, `AuthorizerUri` → a function of
+/// the template, `IdentitySource`, `Name`) that the `$connect` route names with `AuthorizerId`
+/// and `AuthorizationType: CUSTOM` (→ `api_config::authorizer`); and the
 /// `AWS::Serverless::Function`s / `AWS::Lambda::Function`s behind the routes (`CodeUri`/`Code`,
 /// `Handler`, `Runtime`, `Environment.Variables`, `Timeout`, `MemorySize`, `FunctionName`, with
 /// SAM `Globals.Function` defaults). Intrinsics `Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`,
@@ -59,7 +62,8 @@ struct template_options {
 /// reason"), `errc::invalid_argument` for a template the gateway cannot serve, with the
 /// logical id of the resource at fault and the reason (no WebSocket API, a route without a
 /// target, an integration that does not point at a function of the template, an unsupported
-/// intrinsic, a runtime lift cannot run, a parameter without a value, ...).
+/// intrinsic, a runtime lift cannot run, a parameter without a value, a CUSTOM authorizer on a
+/// route other than `$connect`, a non-REQUEST authorizer, an unsupported identity source, ...).
 /// Thread-safe (no shared state); `options` is only read during the call.
 [[nodiscard]] result<api_config> load_template(const std::string& path,
                                                const template_options& options = {});

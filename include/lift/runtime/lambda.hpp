@@ -11,12 +11,15 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <lift/aws/config.hpp>
 #include <lift/core/app.hpp>
 #include <lift/core/event.hpp>
+#include <lift/core/invocation.hpp>
 #include <lift/core/log.hpp>
 
 namespace lift::runtime {
@@ -90,6 +93,37 @@ struct lambda_options {
 [[nodiscard]] int run_lambda(app& application,
                              const aws::environment& env,
                              const lambda_options& options = {});
+
+/// What a raw invocation handler (`run_lambda_raw`) produced: a response body to post to
+/// `/response`, or a function error to post to `/error`.
+struct raw_outcome {
+    std::optional<std::string> response;  ///< the JSON to post; nullopt = an error
+    std::string error_type;               ///< `errorType` / `Lambda-Runtime-Function-Error-Type`
+    std::string error_message;            ///< `errorMessage`
+
+    /// A successful outcome posting `body`.
+    static raw_outcome ok(std::string body) { return raw_outcome{std::move(body), {}, {}}; }
+
+    /// A function error.
+    static raw_outcome error(std::string_view type, std::string_view message) {
+        return raw_outcome{std::nullopt, std::string{type}, std::string{message}};
+    }
+};
+
+/// Handles one invocation given its event exactly as `/next` returned it (any JSON shape), its
+/// `Lambda-Runtime-*` headers and a logger carrying the request id. An exception counts as
+/// `error_types::handler_failed`.
+using raw_handler = std::function<raw_outcome(
+    std::string_view event, const invocation_info& info, const logger& log)>;
+
+/// The custom-runtime loop of `run_lambda` for functions that are not WebSocket apps (e.g. a
+/// Lambda authorizer, lift/runtime/authorizer.hpp): same Runtime API handling, retries, trace
+/// variable, log level and exit statuses, but no connection store and no `@connections`
+/// client; each event goes to `handler` and its outcome is posted. Never throws. Not
+/// thread-safe: one loop per process.
+[[nodiscard]] int run_lambda_raw(const raw_handler& handler,
+                                 const aws::environment& env,
+                                 const lambda_options& options = {});
 
 /// The `@connections` endpoint handlers of `ev` talk to: `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`
 /// or `AWS_ENDPOINT_URL` when set, else `https://{requestContext.domainName}/{stage}`. Empty when

@@ -11,6 +11,10 @@
 ///     }
 #pragma once
 
+#include <map>
+#include <optional>
+#include <string>
+
 #include <lift/core/app.hpp>
 #include <lift/gateway/gateway.hpp>
 
@@ -21,12 +25,18 @@ struct run_options {
     std::string program_name;                                  ///< shown in --help; default argv[0]
     std::string description;                                   ///< one line shown in --help
     std::map<std::string, gateway::static_file> static_files;  ///< served at `/` locally
+    /// A Lambda REQUEST authorizer the local gateway runs on `$connect` (e.g. the same
+    /// function a separate authorizer Lambda uses on AWS); ignored under Lambda, where API
+    /// Gateway runs the configured authorizer. See docs/security.md.
+    std::optional<gateway::connect_authorizer> authorizer;
 };
 
 /// Runs `app` (see the file comment). Options: --host, --port, --stage, --idle-timeout,
 /// --max-lifetime, --integration-timeout, --workers, --route-selection-expression, --static,
-/// --log-level, --verify-sigv4, --management-mode, each also as `LIFT_HOST`, `LIFT_PORT`, ...,
-/// `LIFT_VERIFY_SIGV4`, `LIFT_MANAGEMENT_MODE` (the flag wins). `--verify-sigv4` makes the
+/// --log-level, --verify-sigv4, --management-mode, --allowed-origin (repeatable),
+/// --require-origin, each also as `LIFT_HOST`, `LIFT_PORT`, ..., `LIFT_VERIFY_SIGV4`,
+/// `LIFT_MANAGEMENT_MODE`, `LIFT_ALLOWED_ORIGINS` (comma-separated), `LIFT_REQUIRE_ORIGIN` (the
+/// flag wins). `--verify-sigv4` makes the
 /// gateway require SigV4 (service `execute-api`, the resolved region, the resolved AWS
 /// credentials, which must exist) on `@connections`; `--management-mode http` makes handlers
 /// send with `lift::aws::management_client` over HTTP to `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`

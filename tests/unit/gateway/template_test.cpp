@@ -426,3 +426,107 @@ TEST(template_load, deploy_template_for_example_chat) {
 }
 
 }  // namespace
+
+namespace {
+
+// A WebSocket API whose $connect route uses a Lambda REQUEST authorizer.
+std::string authorizer_template(const std::string& route_key = "$connect",
+                                const std::string& authorizer_type = "REQUEST",
+                                const std::string& sources =
+                                    "[route.request.querystring.token, "
+                                    "route.request.header.X-Client]") {
+    return R"(AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Name: authz
+      ProtocolType: WEBSOCKET
+      RouteSelectionExpression: $request.body.action
+  Auth:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref Api
+      Name: token-authorizer
+      AuthorizerType: )" +
+           authorizer_type + R"(
+      AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AuthFunction.Arn}/invocations
+      IdentitySource: )" +
+           sources + R"(
+  ConnectRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: )" +
+           route_key + R"(
+      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref Auth
+      Target: !Sub integrations/${Integration}
+  Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AppFunction.Arn}/invocations
+  AppFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: dist/app
+      Handler: bootstrap
+      Runtime: provided.al2023
+  AuthFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: my-authorizer
+      CodeUri: dist/authorizer
+      Handler: bootstrap
+      Runtime: provided.al2023
+)";
+}
+
+}  // namespace
+
+TEST(template_load, request_authorizer_on_connect) {
+    auto api = load_template_text(authorizer_template(), "/base");
+    ASSERT_TRUE(api) << api.error().message;
+    ASSERT_TRUE(api->authorizer);
+    EXPECT_EQ(api->authorizer->function, "my-authorizer");
+    EXPECT_EQ(api->authorizer->name, "token-authorizer");
+    EXPECT_EQ(api->authorizer->identity_sources,
+              (std::vector<std::string>{"route.request.querystring.token",
+                                        "route.request.header.X-Client"}));
+    // The authorizer's function is loaded with the route functions.
+    const auto* f = find_function(*api, "my-authorizer");
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->command, (std::vector<std::string>{"/base/dist/authorizer/bootstrap"}));
+    ASSERT_NE(find_function(*api, "AppFunction"), nullptr);
+}
+
+TEST(template_load, identity_source_as_one_comma_separated_string) {
+    auto api = load_template_text(
+        authorizer_template("$connect", "REQUEST",
+                            "'route.request.querystring.token, route.request.header.Auth'"),
+        "/base");
+    ASSERT_TRUE(api) << api.error().message;
+    EXPECT_EQ(
+        api->authorizer->identity_sources,
+        (std::vector<std::string>{"route.request.querystring.token", "route.request.header.Auth"}));
+}
+
+TEST(template_load, authorizer_errors_name_the_resource) {
+    auto other_route = load_template_text(authorizer_template("sendmessage"), "/base");
+    ASSERT_FALSE(other_route);
+    EXPECT_NE(other_route.error().message.find("ConnectRoute"), std::string::npos);
+    EXPECT_NE(other_route.error().message.find("$connect"), std::string::npos);
+
+    auto jwt = load_template_text(authorizer_template("$connect", "JWT"), "/base");
+    ASSERT_FALSE(jwt);
+    EXPECT_NE(jwt.error().message.find("Auth"), std::string::npos);
+    EXPECT_NE(jwt.error().message.find("JWT"), std::string::npos);
+
+    auto source = load_template_text(
+        authorizer_template("$connect", "REQUEST", "[stageVariables.token]"), "/base");
+    ASSERT_FALSE(source);
+    EXPECT_NE(source.error().message.find("stageVariables.token"), std::string::npos);
+}
