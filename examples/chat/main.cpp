@@ -1,6 +1,9 @@
 // example-chat: rooms over WebSockets, with a browser page served at http://127.0.0.1:3001/.
 //
 //   connect  ws://HOST:PORT/dev?name=NAME[&room=ROOM]   (400 without a name; room "lobby")
+//            With LIFT_JWT_SECRET (HS256) or LIFT_JWT_PUBLIC_KEY_FILE (PEM) set:
+//            ws://HOST:PORT/dev?token=JWT[&room=ROOM]; the token's `sub` is the display name
+//            (401 without a valid token; see docs/security.md).
 //   join     {"action":"join","room":R}          → room gets {"type":"joined",...}
 //   leave    {"action":"leave","room":R}         → room gets {"type":"left",...}
 //   send     {"action":"send","room":R,"text":T} → room gets {"type":"message",...}
@@ -12,7 +15,9 @@
 #include <vector>
 
 #include <boost/json.hpp>
+#include <fmt/core.h>
 
+#include <lift/auth/jwt_auth.hpp>
 #include <lift/lift.hpp>
 
 std::string_view chat_page_html();
@@ -22,6 +27,7 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::size_t max_name = 32;
+constexpr std::size_t max_subject = 64;  // a JWT `sub` used as the name (UUIDs fit)
 constexpr std::size_t max_room = 64;
 constexpr std::size_t max_text = 4000;
 
@@ -120,9 +126,21 @@ std::string room_arg(lift::context& ctx) {
 int main(int argc, char** argv) {
     lift::app app;
 
-    app.on_connect([](lift::context& ctx) -> lift::result<lift::reply> {
-        const std::string* name = ctx.event().query("name");
-        if (name == nullptr || !valid_label(*name, max_name)) {
+    auto jwt = lift::auth::jwt_auth_from_env();  // nullopt unless LIFT_JWT_* is set
+    if (!jwt) {
+        fmt::print(stderr, "example-chat: {}\n", jwt.error().message);
+        return 2;
+    }
+    const bool from_token = jwt->has_value();
+    if (from_token) {
+        app.use(std::move(**jwt));
+    }
+
+    app.on_connect([from_token](lift::context& ctx) -> lift::result<lift::reply> {
+        // With JWT authentication the token's `sub` is the display name (a token without one
+        // gets 400); else `?name=`.
+        const std::string* name = from_token ? &ctx.identity().subject : ctx.event().query("name");
+        if (name == nullptr || !valid_label(*name, from_token ? max_subject : max_name)) {
             return lift::reply::status(400);
         }
         const std::string* room_q = ctx.event().query("room");
@@ -130,12 +148,13 @@ int main(int argc, char** argv) {
         if (!valid_label(room, max_room)) {
             return lift::reply::status(400);
         }
-        ctx.identity().subject = *name;
-        ctx.metadata()["name"] = *name;
+        const std::string display = *name;  // `name` may point into the identity
+        ctx.identity().subject = display;
+        ctx.metadata()["name"] = display;
         ctx.metadata()["rooms"] = room;
         // The newcomer is not stored yet (and API Gateway refuses posts to a connecting id), so
         // only the others in the room hear about it; the page asks "who" once open.
-        if (auto r = to_room(ctx, room, event_json("joined", room, *name, ctx.connection_id()));
+        if (auto r = to_room(ctx, room, event_json("joined", room, display, ctx.connection_id()));
             !r) {
             return r.error();
         }

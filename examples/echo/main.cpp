@@ -9,6 +9,9 @@
 //   fail        throws (the client gets API Gateway's "Internal server error" frame)
 //   sleep       waits "ms" milliseconds, then replies {"slept":ms}
 //   ping        two-way route: returns {"pong":true}, which the gateway sends back
+//   whoami      sends back the caller's identity as JSON
+// With LIFT_JWT_SECRET (HS256) or LIFT_JWT_PUBLIC_KEY_FILE (PEM) set, $connect requires a JWT in
+// the `token` query parameter and its `sub` becomes the identity (docs/security.md).
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
@@ -16,7 +19,9 @@
 #include <thread>
 
 #include <boost/json.hpp>
+#include <fmt/core.h>
 
+#include <lift/auth/jwt_auth.hpp>
 #include <lift/lift.hpp>
 
 namespace {
@@ -50,6 +55,15 @@ bool offers_protocol(const lift::websocket_event& ev, std::string_view wanted) {
 
 int main(int argc, char** argv) {
     lift::app app;
+
+    auto jwt = lift::auth::jwt_auth_from_env();  // nullopt unless LIFT_JWT_* is set
+    if (!jwt) {
+        fmt::print(stderr, "example-echo: {}\n", jwt.error().message);
+        return 2;
+    }
+    if (*jwt) {
+        app.use(std::move(**jwt));
+    }
 
     app.on_connect([](lift::context& ctx) -> lift::reply {
         if (const auto* deny = ctx.event().query("deny"); deny != nullptr && *deny == "1") {
@@ -160,10 +174,15 @@ int main(int argc, char** argv) {
         return ctx.send(R"({"slept":)" + std::to_string(ms) + "}");
     });
 
+    app.on("whoami", [](lift::context& ctx) {
+        return ctx.send(json::serialize(lift::to_json(ctx.identity())));
+    });
+
     app.on("ping", [](lift::context&) { return lift::reply::text(R"({"pong":true})"); },
            {.two_way = true});
 
     lift::run_options ro;
-    ro.description = "example-echo: echo, inspect, broadcast, send_to, watch, fail, sleep, ping";
+    ro.description =
+        "example-echo: echo, inspect, broadcast, send_to, watch, fail, sleep, ping, whoami";
     return lift::run(app, argc, argv, std::move(ro));
 }

@@ -109,7 +109,7 @@ result<reply> run_from(const chain* c, std::size_t index, context& ctx) {
 
 }  // namespace
 
-app::app() {
+app::app() : identities_(std::make_unique<lift::identity_cache>()) {
     auto parsed = route_selection_expression::parse(route_selection_expression::default_text);
     selection_ = std::move(parsed).value();
 }
@@ -140,6 +140,11 @@ app& app::use(middleware mw) {
 
 app& app::use_store(std::unique_ptr<connection_store> store) {
     store_ = std::move(store);
+    return *this;
+}
+
+app& app::identity_cache_options(lift::identity_cache_options options) {
+    identities_->configure(options);
     return *this;
 }
 
@@ -205,6 +210,9 @@ result<void> app::after_connect(context& ctx) const {
 }
 
 result<reply> app::handle(context& ctx) const {
+    if (ctx.identities() == nullptr) {
+        ctx.use_identity_cache(identities_.get());
+    }
     const auto start = std::chrono::steady_clock::now();
     if (ctx.log().captures(log_level::debug)) {
         ctx.log().debug(
@@ -269,6 +277,9 @@ result<reply> app::dispatch(context& ctx) const {
         }
         case event_type::disconnect: {
             auto res = run_chain(ctx, find(protocol::disconnect_route));
+            if (auto* cache = ctx.identities(); cache != nullptr) {
+                cache->erase(ctx.connection_id());
+            }
             if (record_connections_ && store_) {
                 // Best effort: the connection is gone either way and the record expires.
                 if (auto removed = store_->remove(ctx.connection_id()); !removed) {

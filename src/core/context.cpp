@@ -141,12 +141,22 @@ lift::identity& context::identity() {
     if (auth) {
         identity_ = identity_from_authorizer(*auth);
     } else if (type() != event_type::connect && services_.store != nullptr) {
+        if (identity_cache_ != nullptr) {
+            if (auto hit = identity_cache_->find(connection_id(), clock().now_ms())) {
+                identity_ = std::move(*hit);
+                return *identity_;
+            }
+        }
         auto rec = record();
         if (!rec) {
             log_.warn("identity: cannot load connection record: " + rec.error().what());
             identity_.emplace();
         } else if (*rec) {
             identity_ = (*rec)->identity;
+            // Only a stored record is cached: a missing one may be saved a moment later.
+            if (identity_cache_ != nullptr && type() == event_type::message) {
+                identity_cache_->put(connection_id(), *identity_, clock().now_ms());
+            }
         } else {
             identity_.emplace();
         }

@@ -18,6 +18,7 @@
 
 #include <lift/core/connection_store.hpp>
 #include <lift/core/context.hpp>
+#include <lift/core/identity_cache.hpp>
 #include <lift/core/middleware.hpp>
 #include <lift/core/reply.hpp>
 #include <lift/core/result.hpp>
@@ -118,6 +119,14 @@ public:
         return *this;
     }
 
+    /// Settings of the per-container identity cache (default: 30 s TTL, 10 000 entries):
+    /// identities loaded from the store on message events are reused for `ttl_ms`;
+    /// `$disconnect` drops the connection's entry. Call before serving.
+    app& identity_cache_options(lift::identity_cache_options options);
+
+    /// The app's identity cache (thread-safe).
+    lift::identity_cache& identities() const noexcept { return *identities_; }
+
     /// Sets the route selection expression used by the local gateway (on AWS it is part of the
     /// API's configuration). Throws std::invalid_argument when it does not parse.
     app& route_selection(std::string_view expression);
@@ -140,6 +149,8 @@ public:
     /// is logged with credentials redacted (`event_summary`). A missing `$connect`/`$disconnect`
     /// route answers 200; a message route that does not exist fails with `errc::no_route`.
     /// Thread-safe as long as the configuration is not changed concurrently.
+    /// When `ctx` has no identity cache, the app's own (`identities()`) is attached to it;
+    /// `$disconnect` drops the connection's cached identity after the handler ran.
     /// Records are saved to and removed from the app's own store; the context reads through
     /// `ctx.store()`, which `handle` does not change: callers set
     /// `context_services::store = app.store()`. If saving the record of an accepted `$connect`
@@ -178,6 +189,8 @@ private:
     std::map<std::string, route, std::less<>> routes_;
     std::vector<middleware> middleware_;
     std::unique_ptr<connection_store> store_;
+    // Behind a pointer so the app stays movable (the cache holds a mutex).
+    std::unique_ptr<lift::identity_cache> identities_;
     route_selection_expression selection_;
     bool record_connections_ = true;
     bool recover_ = true;

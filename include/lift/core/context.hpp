@@ -21,6 +21,7 @@
 #include <lift/core/connection_store.hpp>
 #include <lift/core/event.hpp>
 #include <lift/core/identity.hpp>
+#include <lift/core/identity_cache.hpp>
 #include <lift/core/invocation.hpp>
 #include <lift/core/log.hpp>
 #include <lift/core/metrics.hpp>
@@ -90,8 +91,16 @@ public:
 
     /// Who the caller is. On `$connect` middleware fills it and it is saved with the
     /// connection. On later events it comes from `requestContext.authorizer` when present,
-    /// else from the stored connection record (loaded on first use).
+    /// else from the identity cache (see `use_identity_cache`) or the stored connection record
+    /// (loaded on first use and then put into the cache).
     lift::identity& identity();
+
+    /// Uses `cache` for identities loaded from the store (`lift::app::handle` attaches the
+    /// app's own cache when none is set). `cache` must outlive the context; null turns it off.
+    void use_identity_cache(identity_cache* cache) noexcept { identity_cache_ = cache; }
+
+    /// The identity cache in use, or nullptr.
+    identity_cache* identities() const noexcept { return identity_cache_; }
 
     /// Replaces the identity (authentication middleware on `$connect`).
     void set_identity(lift::identity id);
@@ -190,6 +199,7 @@ private:
     std::optional<boost::json::value> body_;
     bool body_parsed_ = false;
     std::optional<lift::identity> identity_;
+    identity_cache* identity_cache_ = nullptr;
     std::optional<std::optional<connection_record>> record_;
 };
 
