@@ -83,25 +83,6 @@ error token_error(errc code, std::string reason) {
 
 // -- base64url ---------------------------------------------------------------------------------
 
-int b64url_value(char c) noexcept {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '-') {
-        return 62;
-    }
-    if (c == '_') {
-        return 63;
-    }
-    return -1;
-}
-
 // -- signatures --------------------------------------------------------------------------------
 
 bool verify_hmac(const jwt_key::impl& key,
@@ -465,7 +446,7 @@ std::optional<std::string> decode_base64url(std::string_view text) {
     std::uint32_t acc = 0;
     int bits = 0;
     for (const char c : text) {
-        const int v = b64url_value(c);
+        const int v = ascii::base64_value(c, '-', '_');
         if (v < 0) {
             return std::nullopt;
         }

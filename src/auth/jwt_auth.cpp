@@ -7,21 +7,11 @@ namespace lift::auth {
 
 namespace {
 
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 std::vector<std::string_view> split_list(std::string_view s, std::string_view separators) {
     std::vector<std::string_view> out;
     while (!s.empty()) {
         const auto pos = s.find_first_of(separators);
-        const auto item = trim(s.substr(0, pos));
+        const auto item = ascii::trim_ows(s.substr(0, pos));
         if (!item.empty()) {
             out.push_back(item);
         }
@@ -38,12 +28,12 @@ std::optional<std::string> bearer_token(const lift::websocket_event& ev) {
     if (h == nullptr) {
         return std::nullopt;
     }
-    const std::string_view v = trim(*h);
+    const std::string_view v = ascii::trim_ows(*h);
     constexpr std::string_view scheme = "bearer ";
     if (v.size() <= scheme.size() || !lift::ascii::iequals(v.substr(0, scheme.size()), scheme)) {
         return std::nullopt;
     }
-    const auto token = trim(v.substr(scheme.size()));
+    const auto token = ascii::trim_ows(v.substr(scheme.size()));
     return token.empty() ? std::nullopt : std::optional<std::string>{std::string{token}};
 }
 

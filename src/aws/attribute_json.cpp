@@ -12,6 +12,7 @@
 
 #include <lift/aws/dynamodb.hpp>
 #include <lift/aws/error.hpp>
+#include <lift/core/ascii.hpp>
 
 namespace lift::aws {
 
@@ -21,25 +22,6 @@ namespace {
 
 constexpr std::string_view alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int base64_index(char c) noexcept {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+') {
-        return 62;
-    }
-    if (c == '/') {
-        return 63;
-    }
-    return -1;
-}
 
 error malformed(const std::string& path, std::string_view what) {
     std::string msg = "DynamoDB AttributeValue";
@@ -198,7 +180,7 @@ std::optional<std::string> base64_decode(std::string_view text) {
     std::uint32_t acc = 0;
     int bits = 0;
     for (const char c : text) {
-        const int idx = base64_index(c);
+        const int idx = ascii::base64_value(c);
         if (idx < 0) {
             return std::nullopt;
         }

@@ -158,21 +158,7 @@ const std::string* authorizer_request::header(std::string_view name) const noexc
 }
 
 const std::string* authorizer_request::query(std::string_view name) const noexcept {
-    if (query_string_parameters) {
-        for (const auto& [key, value] : *query_string_parameters) {
-            if (key == name) {
-                return &value;
-            }
-        }
-    }
-    if (multi_value_query_string_parameters) {
-        for (const auto& [key, values] : *multi_value_query_string_parameters) {
-            if (key == name && !values.empty()) {
-                return &values.front();
-            }
-        }
-    }
-    return nullptr;
+    return find_query(query_string_parameters, multi_value_query_string_parameters, name);
 }
 
 authorizer_request make_authorizer_request(const websocket_event& connect, std::string method_arn) {

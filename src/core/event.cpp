@@ -28,22 +28,28 @@ const std::string* find_header(const string_map& headers, std::string_view name)
 
 // The maps have no transparent comparator, and building a std::string key could throw in these
 // noexcept functions; the maps are small, so a linear scan is as cheap.
-const std::string* websocket_event::query(std::string_view name) const noexcept {
-    if (query_string_parameters) {
-        for (const auto& [key, value] : *query_string_parameters) {
+const std::string* find_query(const std::optional<string_map>& single,
+                              const std::optional<multi_string_map>& multi,
+                              std::string_view name) noexcept {
+    if (single) {
+        for (const auto& [key, value] : *single) {
             if (key == name) {
                 return &value;
             }
         }
     }
-    if (multi_value_query_string_parameters) {
-        for (const auto& [key, values] : *multi_value_query_string_parameters) {
+    if (multi) {
+        for (const auto& [key, values] : *multi) {
             if (key == name && !values.empty()) {
                 return &values.front();
             }
         }
     }
     return nullptr;
+}
+
+const std::string* websocket_event::query(std::string_view name) const noexcept {
+    return find_query(query_string_parameters, multi_value_query_string_parameters, name);
 }
 
 const std::string* websocket_event::header(std::string_view name) const noexcept {

@@ -19,16 +19,6 @@ namespace {
 
 using ascii::iequals;
 
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 std::string_view level_name(log_level level) noexcept {
     switch (level) {
         case log_level::debug:
@@ -127,7 +117,7 @@ void append_extra(std::string& line, const log_field& f) {
 }  // namespace
 
 std::optional<log_level> parse_log_level(std::string_view text) noexcept {
-    text = trim(text);
+    text = ascii::trim_ows(text);
     if (iequals(text, "debug")) {
         return log_level::debug;
     }

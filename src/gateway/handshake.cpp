@@ -8,16 +8,6 @@ namespace lift::gateway::detail {
 
 namespace {
 
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 handshake_verdict reject(int status, std::string reason) {
     handshake_verdict v;
     v.status = status;
@@ -30,7 +20,7 @@ handshake_verdict reject(int status, std::string reason) {
 bool has_token(std::string_view value, std::string_view token) noexcept {
     while (!value.empty()) {
         const auto comma = value.find(',');
-        const std::string_view item = trim(value.substr(0, comma));
+        const std::string_view item = ascii::trim_ows(value.substr(0, comma));
         value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
         if (ascii::iequals(item, token)) {
             return true;
@@ -70,10 +60,10 @@ handshake_verdict check_handshake(const handshake_request& req, const handshake_
             connection_upgrade = connection_upgrade || has_token(value, "upgrade");
         } else if (ascii::iequals(name, "Sec-WebSocket-Key")) {
             ++keys;
-            key = trim(value);
+            key = ascii::trim_ows(value);
         } else if (ascii::iequals(name, "Sec-WebSocket-Version")) {
             ++versions;
-            version = trim(value);
+            version = ascii::trim_ows(value);
         }
     }
     if (hosts != 1) {

@@ -220,8 +220,8 @@ int run(app& application, int argc, char** argv, run_options ro) {
     }
     opts.level = *level;
     // Metrics of the in-process app (GET /_lift/metrics; EMF on stderr at debug).
-    auto metrics_settings = metrics_config_from([](std::string_view name) {
-        const char* v = std::getenv(std::string{name}.c_str());
+    auto metrics_settings = metrics_config_from([](std::string_view var) {
+        const char* v = std::getenv(std::string{var}.c_str());
         return v != nullptr ? std::optional<std::string>{v} : std::nullopt;
     });
     if (!metrics_settings) {

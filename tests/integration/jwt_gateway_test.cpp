@@ -16,6 +16,7 @@
 #include <lift/core/memory_store.hpp>
 #include <lift/gateway/gateway.hpp>
 
+#include "counting_store.hpp"
 #include "jwt_fixture.hpp"
 #include "ws_test_client.hpp"
 
@@ -43,41 +44,7 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
     return true;
 }
 
-// memory_store counting `get` calls: how often an identity was read from the store.
-class counting_store final : public lift::connection_store {
-public:
-    lift::result<void> save(const lift::connection_record& r) override { return inner_.save(r); }
-
-    lift::result<void> update(const lift::connection_record& r) override {
-        return inner_.update(r);
-    }
-
-    lift::result<std::optional<lift::connection_record>> get(std::string_view id) override {
-        ++gets;
-        return inner_.get(id);
-    }
-
-    lift::result<void> remove(std::string_view id) override { return inner_.remove(id); }
-
-    lift::result<std::vector<lift::connection_record>> list_by_user(std::string_view s) override {
-        return inner_.list_by_user(s);
-    }
-
-    lift::result<std::vector<lift::connection_record>> list_by_tenant(std::string_view t) override {
-        return inner_.list_by_tenant(t);
-    }
-
-    lift::result<std::vector<lift::connection_record>> list_all() override {
-        return inner_.list_all();
-    }
-
-    lift::result<std::size_t> count() override { return inner_.count(); }
-
-    std::atomic<int> gets{0};
-
-private:
-    lift::memory_store inner_;
-};
+using lift::test::counting_store;
 
 class jwt_gateway_test : public testing::Test {
 protected:

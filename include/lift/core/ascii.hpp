@@ -4,6 +4,7 @@
 ///
 ///     lift::ascii::iequals("Sec-WebSocket-Key", "sec-websocket-key");  // true
 ///     lift::ascii::hex_value('f');                                     // 15
+///     lift::ascii::trim_ows(" v\t");                                   // "v"
 #pragma once
 
 #include <cstddef>
@@ -37,6 +38,38 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
         }
     }
     return true;
+}
+
+/// `s` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+constexpr std::string_view trim_ows(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+/// The 6-bit value of a base64 digit, or -1: `c62`/`c63` are the last two digits of the
+/// alphabet (`+`/`/` for base64, `-`/`_` for base64url, RFC 4648).
+constexpr int base64_value(char c, char c62 = '+', char c63 = '/') noexcept {
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    if (c == c62) {
+        return 62;
+    }
+    if (c == c63) {
+        return 63;
+    }
+    return -1;
 }
 
 /// The value of a hexadecimal digit (either case), or -1 for any other byte.

@@ -41,6 +41,12 @@ multi_string_map to_multi_value(const string_map& single);
 /// Case-insensitive header lookup in a `string_map`; nullptr when absent.
 const std::string* find_header(const string_map& headers, std::string_view name) noexcept;
 
+/// Query parameter lookup (exact name): the single-value map first, else the first value of the
+/// multi-value map; nullptr when absent from both.
+const std::string* find_query(const std::optional<string_map>& single,
+                              const std::optional<multi_string_map>& multi,
+                              std::string_view name) noexcept;
+
 /// `requestContext.identity`: who is on the other end of the socket, as the network saw it.
 struct request_identity {
     std::string source_ip;                  ///< `sourceIp`, always present

@@ -12,47 +12,12 @@
 #include <lift/core/identity_cache.hpp>
 #include <lift/core/memory_store.hpp>
 
+#include "counting_store.hpp"
 #include "fake_clock.hpp"
 
 namespace {
 
-// A memory_store that counts `get` calls (how often identities were read from the store).
-class counting_store final : public lift::connection_store {
-public:
-    explicit counting_store(const lift::clock& clock) : inner_(clock) {}
-
-    lift::result<void> save(const lift::connection_record& r) override { return inner_.save(r); }
-
-    lift::result<void> update(const lift::connection_record& r) override {
-        return inner_.update(r);
-    }
-
-    lift::result<std::optional<lift::connection_record>> get(std::string_view id) override {
-        ++gets;
-        return inner_.get(id);
-    }
-
-    lift::result<void> remove(std::string_view id) override { return inner_.remove(id); }
-
-    lift::result<std::vector<lift::connection_record>> list_by_user(std::string_view s) override {
-        return inner_.list_by_user(s);
-    }
-
-    lift::result<std::vector<lift::connection_record>> list_by_tenant(std::string_view t) override {
-        return inner_.list_by_tenant(t);
-    }
-
-    lift::result<std::vector<lift::connection_record>> list_all() override {
-        return inner_.list_all();
-    }
-
-    lift::result<std::size_t> count() override { return inner_.count(); }
-
-    std::atomic<int> gets{0};
-
-private:
-    lift::memory_store inner_;
-};
+using lift::test::counting_store;
 
 lift::identity make_identity(std::string subject) {
     lift::identity id;
