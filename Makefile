@@ -8,7 +8,7 @@ CTEST_ARGS ?=
 CONFIGURED := $(BUILD_DIR)/build.ninja
 
 .PHONY: help run test build deps deps-build configure example-echo clean format format-check bench \
-        package test-package-glibc conformance fuzz fuzz-build fuzz-smoke test-asan test-tsan soak
+        package test-package-glibc conformance fuzz fuzz-build fuzz-smoke test-asan test-tsan test-sanitizers soak
 
 help: ## show this help
 	@echo "Lift for C++"
@@ -20,6 +20,7 @@ help: ## show this help
 	@echo "  make package TARGET=example-chat   Lambda zip in dist/ (lift package)"
 	@echo "  make fuzz    every libFuzzer target for FUZZ_SECONDS=300 (make test runs them 6 s each)"
 	@echo "  make test-asan / make test-tsan   unit+integration under ASan+UBSan / gateway under TSan"
+	@echo "  make test-sanitizers   both of them (CI runs it after make test)"
 	@echo "  make soak    soak/churn/slowloris/abuse runs, ~25 min (SOAK=idle|broadcast|churn|slowloris|abuse)"
 	@echo "  make conformance   RFC 6455 case catalogue (both profiles) + differential check"
 	@echo "  make test-package-glibc   opt-in: bootstraps checked by an older glibc's loader"
@@ -84,6 +85,8 @@ test-tsan: deps
 		lift_function_gateway_tests
 	ctest --preset tsan --no-tests=error -R '^(gateway_test|function_gateway_test|function_host_test)[.]' \
 		--timeout 600
+
+test-sanitizers: test-asan test-tsan
 
 bench: deps
 	bench/echo_vs_peers.sh
