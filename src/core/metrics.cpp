@@ -2,8 +2,12 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
-#include <map>
+#include <cstring>
+#include <memory_resource>
+#include <span>
+#include <string>
 #include <system_error>
 
 #include <boost/json/serialize.hpp>
@@ -48,7 +52,25 @@ constexpr std::array<std::string_view, 27> unit_names{"None",
 // Bound on values kept per recorder, so a runaway loop cannot exhaust memory.
 constexpr std::size_t max_values_per_recorder = 100'000;
 
-using dims_t = std::vector<std::pair<std::string, std::string>>;
+// Entries reserved by the first `add`: a typical invocation records fewer (ColdStart,
+// Messages, MessageBytes, HandlerLatency, Errors).
+constexpr std::size_t initial_entries = 8;
+
+// What `clear` and `flush` keep for reuse: at most this many entries, an entry's values only
+// up to this capacity, and a document buffer up to this size.
+constexpr std::size_t max_spare_entries = 64;
+constexpr std::size_t max_kept_values = 128;
+constexpr std::size_t max_kept_text = 64 * 1024;
+
+// Stack memory for `serialize`'s working data: enough for a typical invocation's metrics, so
+// that only the documents themselves are allocated; larger recorders spill to the heap.
+constexpr std::size_t serialize_arena_bytes = 4096;
+
+// A dimension as a name and a value, viewing strings owned by the recorder or its config.
+using dim_ref = std::pair<std::string_view, std::string_view>;
+
+template <class T>
+using arena_vector = std::pmr::vector<T>;
 
 bool is_printable_ascii(std::string_view s) noexcept {
     return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
@@ -58,8 +80,19 @@ bool is_blank(std::string_view s) noexcept {
     return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t'; });
 }
 
+bool valid_dimension(const metric_dimension& d) noexcept {
+    return !d.name.empty() && d.name.size() <= emf_limits::max_name_length && !is_blank(d.name) &&
+           is_printable_ascii(d.name) && d.name.front() != ':' &&
+           std::string_view{d.name} != "_aws" && !d.value.empty() &&
+           d.value.size() <= emf_limits::max_dimension_value_length && !is_blank(d.value) &&
+           is_printable_ascii(d.value);
+}
+
 // Why a dimension is invalid, or empty.
 std::string check_dimension(const metric_dimension& d) {
+    if (valid_dimension(d)) {
+        return {};
+    }
     if (d.name.empty() || d.name.size() > emf_limits::max_name_length || is_blank(d.name) ||
         !is_printable_ascii(d.name) || d.name.front() == ':') {
         return "dimension name '" + d.name +
@@ -76,7 +109,32 @@ std::string check_dimension(const metric_dimension& d) {
     return {};
 }
 
-void set_dim(dims_t& dims, const std::string& name, const std::string& value) {
+// Distinct dimension names of one value, at most 30 (the EMF limit), without allocating.
+class dimension_names {
+public:
+    // Adds `name`; false when it is new and 30 names are held already.
+    bool insert(std::string_view name) noexcept {
+        if (contains(name)) {
+            return true;
+        }
+        if (size_ == names_.size()) {
+            return false;
+        }
+        names_[size_++] = name;
+        return true;
+    }
+
+    bool contains(std::string_view name) const noexcept {
+        return std::find(names_.begin(), names_.begin() + static_cast<std::ptrdiff_t>(size_),
+                         name) != names_.begin() + static_cast<std::ptrdiff_t>(size_);
+    }
+
+private:
+    std::array<std::string_view, emf_limits::max_dimensions_per_set> names_{};
+    std::size_t size_ = 0;
+};
+
+void set_dim(arena_vector<dim_ref>& dims, std::string_view name, std::string_view value) {
     for (auto& [n, v] : dims) {
         if (n == name) {
             v = value;
@@ -86,15 +144,81 @@ void set_dim(dims_t& dims, const std::string& name, const std::string& value) {
     dims.emplace_back(name, value);
 }
 
-void append_number(std::string& out, double v) {
-    std::array<char, 32> buf{};
-    const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-    if (ec != std::errc{}) {
-        out += '0';  // unreachable for finite doubles: 32 bytes hold any shortest form
-        return;
+// Builds a document through a cursor into the string's own buffer: std::string's append is an
+// out-of-line call per piece, which was most of the cost of a small document.
+class doc_writer {
+public:
+    doc_writer(std::string& out, std::size_t expected) : out_(out) { grow(expected); }
+
+    doc_writer(const doc_writer&) = delete;
+    doc_writer& operator=(const doc_writer&) = delete;
+
+    ~doc_writer() { out_.resize(pos_); }
+
+    void put(char c) {
+        room(1);
+        data_[pos_++] = c;
     }
-    out.append(buf.data(), end);
-}
+
+    void put(std::string_view s) {
+        room(s.size());
+        std::memcpy(data_ + pos_, s.data(), s.size());
+        pos_ += s.size();
+    }
+
+    // `s` as a quoted JSON string.
+    void put_string(std::string_view s) {
+        room(detail::max_json_string_size(s.size()));
+        pos_ = static_cast<std::size_t>(detail::write_json_string(data_ + pos_, s) - data_);
+    }
+
+    void put_integer(std::int64_t v) {
+        constexpr std::size_t digits = 24;
+        room(digits);
+        const auto [end, ec] = std::to_chars(data_ + pos_, data_ + pos_ + digits, v);
+        if (ec == std::errc{}) {
+            pos_ = static_cast<std::size_t>(end - data_);
+        }
+    }
+
+    // The shortest form that reads back as `v` (std::to_chars). Whole numbers below 10000 take
+    // a quicker path with the same text: their plain digits are never longer than the exponent
+    // form.
+    void put_number(double v) {
+        if (std::abs(v) < 10000 && std::trunc(v) == v && !(v == 0 && std::signbit(v))) {
+            put_integer(static_cast<std::int64_t>(v));
+            return;
+        }
+        constexpr std::size_t longest = 32;  // any shortest form of a double fits
+        room(longest);
+        const auto [end, ec] = std::to_chars(data_ + pos_, data_ + pos_ + longest, v);
+        if (ec != std::errc{}) {
+            data_[pos_++] = '0';  // unreachable for finite doubles
+            return;
+        }
+        pos_ = static_cast<std::size_t>(end - data_);
+    }
+
+private:
+    void room(std::size_t n) {
+        if (n > size_ - pos_) {
+            grow(pos_ + n);
+        }
+    }
+
+    void grow(std::size_t need) {
+        out_.resize(std::max(need, 2 * size_));
+        data_ = out_.data();
+        size_ = out_.size();
+    }
+
+    std::string& out_;
+    char* data_ = nullptr;
+    std::size_t size_ = 0;  // out_.size(): the room written so far or not
+    std::size_t pos_ = 0;   // end of what was written
+};
+
+constexpr std::size_t none = static_cast<std::size_t>(-1);
 
 // One metric's slice of values inside one document.
 struct slice {
@@ -103,60 +227,105 @@ struct slice {
     std::size_t end;
 };
 
-// A directive: one dimension set and up to 100 metric slices.
+// Entries sharing one full dimension set (a range of the plan's dimension pool).
+struct group {
+    std::size_t dims_begin;
+    std::size_t dims_end;
+    arena_vector<const metric_entry*> entries;
+};
+
+// A directive: one dimension set and up to 100 metric slices (a range of the plan's slices).
+// The directives of one document are linked through `next`, in the order they joined it.
 struct directive {
-    const dims_t* dims;
-    std::vector<slice> metrics;
+    std::span<const dim_ref> dims;
+    std::size_t slices_begin;
+    std::size_t slices_end;
+    std::size_t next = none;
 };
 
 struct document {
-    std::vector<directive> directives;
+    std::size_t first = none;  // first directive
+    std::size_t last = none;   // last directive
     std::size_t metric_count = 0;
 };
 
-bool has_name(const document& doc, std::string_view name) {
-    for (const auto& d : doc.directives) {
-        for (const auto& s : d.metrics) {
-            if (s.entry->name == name) {
-                return true;
-            }
-        }
-        for (const auto& [n, v] : *d.dims) {
-            if (n == name) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
+// How a recorder's metrics are laid out in documents. Lives in `serialize`'s arena.
+struct plan {
+    explicit plan(std::pmr::memory_resource* arena)
+        : pool(arena),
+          groups(arena),
+          slices(arena),
+          directives(arena),
+          documents(arena) {}
 
-// True when `part` can join `doc`: room for its metrics, no metric name twice, dimension
-// values that agree, and no metric name equal to a dimension name.
-bool fits(const document& doc, const directive& part) {
-    if (doc.metric_count + part.metrics.size() > emf_limits::max_metrics_per_document) {
-        return false;
+    arena_vector<dim_ref> pool;  // the dimension sets of every group, one after the other
+    arena_vector<group> groups;
+    arena_vector<slice> slices;
+    arena_vector<directive> directives;
+    arena_vector<document> documents;
+
+    std::span<const slice> slices_of(const directive& d) const {
+        return std::span<const slice>{slices}.subspan(d.slices_begin,
+                                                      d.slices_end - d.slices_begin);
     }
-    for (const auto& s : part.metrics) {
-        if (has_name(doc, s.entry->name)) {
-            return false;
-        }
-    }
-    for (const auto& d : doc.directives) {
-        for (const auto& [name, value] : *part.dims) {
-            for (const auto& [n, v] : *d.dims) {
-                if (n == name && v != value) {
-                    return false;
-                }
+
+    // Calls `f` for each directive of `doc`, in order, until it returns false; returns
+    // false when `f` did.
+    template <class F>
+    bool each_directive(const document& doc, F&& f) const {
+        for (std::size_t i = doc.first; i != none; i = directives[i].next) {
+            if (!f(directives[i])) {
+                return false;
             }
-            for (const auto& s : d.metrics) {
+        }
+        return true;
+    }
+
+    bool has_name(const document& doc, std::string_view name) const {
+        return !each_directive(doc, [&](const directive& d) {
+            for (const auto& s : slices_of(d)) {
                 if (s.entry->name == name) {
                     return false;
                 }
             }
-        }
+            for (const auto& [n, v] : d.dims) {
+                if (n == name) {
+                    return false;
+                }
+            }
+            return true;
+        });
     }
-    return true;
-}
+
+    // True when `part` can join `doc`: room for its metrics, no metric name twice, dimension
+    // values that agree, and no metric name equal to a dimension name.
+    bool fits(const document& doc, const directive& part) const {
+        const auto metrics = slices_of(part);
+        if (doc.metric_count + metrics.size() > emf_limits::max_metrics_per_document) {
+            return false;
+        }
+        for (const auto& s : metrics) {
+            if (has_name(doc, s.entry->name)) {
+                return false;
+            }
+        }
+        return each_directive(doc, [&](const directive& d) {
+            for (const auto& [name, value] : part.dims) {
+                for (const auto& [n, v] : d.dims) {
+                    if (n == name && v != value) {
+                        return false;
+                    }
+                }
+                for (const auto& s : slices_of(d)) {
+                    if (s.entry->name == name) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        });
+    }
+};
 
 }  // namespace
 
@@ -243,51 +412,54 @@ void metrics::add(std::string_view name,
     if (config_ != nullptr && !config_->enabled) {
         return;
     }
-    const std::string n{name};
     if (name.empty() || name.size() > emf_limits::max_name_length || name == "_aws") {
-        problem("metric name '" + n + "' must be 1-255 characters and not '_aws'");
+        problem("metric name '" + std::string{name} + "' must be 1-255 characters and not '_aws'");
         return;
     }
     if (!std::isfinite(value)) {
-        problem("metric '" + n + "': value is not finite");
+        problem("metric '" + std::string{name} + "': value is not finite");
         return;
     }
     if (static_cast<std::size_t>(unit) >= unit_names.size()) {
-        problem("metric '" + n + "': unknown unit");
+        problem("metric '" + std::string{name} + "': unknown unit");
         return;
     }
-    // Every name a dimension of this value would carry, to check collisions and the count.
-    dims_t all;
+    for (const auto& d : dimensions) {
+        if (!valid_dimension(d)) {
+            problem("metric '" + std::string{name} + "': " + check_dimension(d));
+            return;
+        }
+    }
+    // Every name a dimension of this value would carry, to check the count and collisions
+    // (without copying them: this runs for every recorded value).
+    dimension_names names;
+    bool too_many = false;
     if (config_ != nullptr) {
         if (!config_->service.empty()) {
-            set_dim(all, "service", config_->service);
+            too_many = too_many || !names.insert("service");
         }
         for (const auto& d : config_->default_dimensions) {
-            set_dim(all, d.name, d.value);
+            too_many = too_many || !names.insert(d.name);
         }
     }
     for (const auto& d : dimensions_) {
-        set_dim(all, d.name, d.value);
+        too_many = too_many || !names.insert(d.name);
     }
     for (const auto& d : dimensions) {
-        if (auto bad = check_dimension(d); !bad.empty()) {
-            problem("metric '" + n + "': " + bad);
-            return;
-        }
-        set_dim(all, d.name, d.value);
+        too_many = too_many || !names.insert(d.name);
     }
-    if (all.size() > emf_limits::max_dimensions_per_set) {
-        problem("metric '" + n + "': more than 30 dimensions");
+    if (too_many) {
+        problem("metric '" + std::string{name} + "': more than 30 dimensions");
         return;
     }
-    for (const auto& [dn, dv] : all) {
-        if (dn == name) {
-            problem("metric '" + n + "' has the name of a dimension");
-            return;
-        }
+    if (names.contains(name)) {
+        problem("metric '" + std::string{name} + "' has the name of a dimension");
+        return;
     }
-    std::sort(dimensions.begin(), dimensions.end(),
-              [](const auto& a, const auto& b) { return a.name < b.name; });
+    if (dimensions.size() > 1) {
+        std::sort(dimensions.begin(), dimensions.end(),
+                  [](const auto& a, const auto& b) { return a.name < b.name; });
+    }
     std::size_t total = 0;
     metric_entry* same = nullptr;
     for (auto& e : entries_) {
@@ -296,7 +468,8 @@ void metrics::add(std::string_view name,
             continue;
         }
         if (e.unit != unit || e.resolution != resolution) {
-            problem("metric '" + n + "': unit or resolution differs from its first use");
+            problem("metric '" + std::string{name} +
+                    "': unit or resolution differs from its first use");
             return;
         }
         const bool same_dims = e.dimensions.size() == dimensions.size() &&
@@ -316,7 +489,26 @@ void metrics::add(std::string_view name,
         same->values.push_back(value);
         return;
     }
-    entries_.push_back({n, unit, resolution, std::move(dimensions), {value}});
+    if (entries_.capacity() == 0) {
+        entries_.reserve(initial_entries);  // one allocation for a typical invocation's metrics
+    }
+    if (spare_.empty()) {
+        entries_.push_back({std::string{name}, unit, resolution, std::move(dimensions), {value}});
+    } else {
+        // A cleared entry's name and values keep their memory.
+        metric_entry e = std::move(spare_.back());
+        spare_.pop_back();
+        e.name.assign(name);
+        e.unit = unit;
+        e.resolution = resolution;
+        e.dimensions = std::move(dimensions);
+        e.values.clear();
+        e.values.push_back(value);
+        entries_.push_back(std::move(e));
+    }
+    if (spare_.capacity() < entries_.size() && entries_.size() <= max_spare_entries) {
+        spare_.reserve(entries_.capacity());  // room for `clear` to keep them all
+    }
 }
 
 void metrics::add_dimension(std::string name, std::string value) {
@@ -358,175 +550,247 @@ void metrics::set_property(std::string name, boost::json::value value) {
     properties_.emplace_back(std::move(name), std::move(value));
 }
 
-std::vector<std::string> metrics::serialize(std::int64_t timestamp_ms) const {
-    std::vector<std::string> out;
+template <class Emit>
+void metrics::each_document(std::int64_t timestamp_ms, std::string& text, Emit&& emit) const {
+    using namespace std::string_view_literals;
     if (entries_.empty()) {
-        return out;
+        return;
     }
-    // 1. The full dimension set of every entry; entries sharing one form a group.
-    std::vector<dims_t> group_dims;
-    std::vector<std::vector<const metric_entry*>> groups;
+    std::array<std::byte, serialize_arena_bytes> buffer;  // NOLINT: left uninitialised
+    std::pmr::monotonic_buffer_resource arena{buffer.data(), buffer.size()};
+    plan p{&arena};
+    // 1. The full dimension set of every entry (defaults, recorder-wide, its own; sorted);
+    //    entries sharing one form a group.
+    arena_vector<dim_ref> base{&arena};
+    if (config_ != nullptr) {
+        if (!config_->service.empty()) {
+            set_dim(base, "service", config_->service);
+        }
+        for (const auto& d : config_->default_dimensions) {
+            set_dim(base, d.name, d.value);
+        }
+    }
+    for (const auto& d : dimensions_) {
+        set_dim(base, d.name, d.value);
+    }
+    std::size_t most_dims = 0;
     for (const auto& e : entries_) {
-        dims_t dims;
-        if (config_ != nullptr) {
-            if (!config_->service.empty()) {
-                set_dim(dims, "service", config_->service);
-            }
-            for (const auto& d : config_->default_dimensions) {
-                set_dim(dims, d.name, d.value);
-            }
-        }
-        for (const auto& d : dimensions_) {
-            set_dim(dims, d.name, d.value);
-        }
+        most_dims = std::max(most_dims, e.dimensions.size());
+    }
+    arena_vector<dim_ref> dims{&arena};
+    dims.reserve(base.size() + most_dims);
+    const std::size_t typical = std::min(entries_.size(), initial_entries);
+    p.groups.reserve(typical);
+    p.pool.reserve(typical * dims.capacity());
+    p.slices.reserve(typical);
+    p.directives.reserve(typical);
+    p.documents.reserve(1);
+    for (const auto& e : entries_) {
+        dims.assign(base.begin(), base.end());
         for (const auto& d : e.dimensions) {
             set_dim(dims, d.name, d.value);
         }
-        std::sort(dims.begin(), dims.end());
-        auto it = std::find(group_dims.begin(), group_dims.end(), dims);
-        if (it == group_dims.end()) {
-            group_dims.push_back(std::move(dims));
-            groups.emplace_back();
-            groups.back().push_back(&e);
-        } else {
-            groups[static_cast<std::size_t>(it - group_dims.begin())].push_back(&e);
+        if (dims.size() > 1) {
+            std::sort(dims.begin(), dims.end());
         }
+        group* home = nullptr;
+        for (auto& g : p.groups) {
+            if (std::equal(dims.begin(), dims.end(),
+                           p.pool.begin() + static_cast<std::ptrdiff_t>(g.dims_begin),
+                           p.pool.begin() + static_cast<std::ptrdiff_t>(g.dims_end))) {
+                home = &g;
+                break;
+            }
+        }
+        if (home == nullptr) {
+            const std::size_t begin = p.pool.size();
+            p.pool.insert(p.pool.end(), dims.begin(), dims.end());
+            home = &p.groups.emplace_back(
+                group{begin, p.pool.size(), arena_vector<const metric_entry*>{&arena}});
+        }
+        home->entries.push_back(&e);
     }
     // 2. Directives of at most 100 metrics with at most 100 values each: round r takes values
     //    [100r, 100r+100) of every metric that has that many.
-    std::vector<directive> parts;
-    for (std::size_t g = 0; g < groups.size(); ++g) {
+    for (const auto& g : p.groups) {
+        const std::span<const dim_ref> group_dims =
+            std::span<const dim_ref>{p.pool}.subspan(g.dims_begin, g.dims_end - g.dims_begin);
         for (std::size_t begin = 0;; begin += emf_limits::max_values_per_metric) {
-            std::vector<slice> slices;
-            for (const auto* e : groups[g]) {
+            const std::size_t first = p.slices.size();
+            for (const auto* e : g.entries) {
                 if (e->values.size() > begin) {
-                    slices.push_back(
+                    p.slices.push_back(
                         {e, begin,
                          std::min(e->values.size(), begin + emf_limits::max_values_per_metric)});
                 }
             }
-            if (slices.empty()) {
+            const std::size_t last = p.slices.size();
+            if (first == last) {
                 break;
             }
-            for (std::size_t i = 0; i < slices.size(); i += emf_limits::max_metrics_per_document) {
-                directive d{&group_dims[g], {}};
-                const auto last = std::min(slices.size(), i + emf_limits::max_metrics_per_document);
-                d.metrics.assign(slices.begin() + static_cast<std::ptrdiff_t>(i),
-                                 slices.begin() + static_cast<std::ptrdiff_t>(last));
-                parts.push_back(std::move(d));
+            for (std::size_t i = first; i < last; i += emf_limits::max_metrics_per_document) {
+                p.directives.push_back(
+                    {group_dims, i, std::min(last, i + emf_limits::max_metrics_per_document)});
             }
         }
     }
     // 3. Pack directives into as few documents as the rules allow (first fit).
-    std::vector<document> docs;
-    for (auto& part : parts) {
+    for (std::size_t i = 0; i < p.directives.size(); ++i) {
+        const directive& part = p.directives[i];
         document* target = nullptr;
-        for (auto& doc : docs) {
-            if (fits(doc, part)) {
+        for (auto& doc : p.documents) {
+            if (p.fits(doc, part)) {
                 target = &doc;
                 break;
             }
         }
         if (target == nullptr) {
-            target = &docs.emplace_back();
+            target = &p.documents.emplace_back();
         }
-        target->metric_count += part.metrics.size();
-        target->directives.push_back(std::move(part));
+        target->metric_count += part.slices_end - part.slices_begin;
+        if (target->last == none) {
+            target->first = i;
+        } else {
+            p.directives[target->last].next = i;
+        }
+        target->last = i;
     }
     // 4. Serialize.
-    const std::string& ns = config_ != nullptr && !config_->metric_namespace.empty()
-                                ? config_->metric_namespace
-                                : std::string{"Lift"};
-    for (const auto& doc : docs) {
-        std::string s;
-        s.reserve(256 + 64 * doc.metric_count);
-        s += R"({"_aws":{"Timestamp":)";
-        s += std::to_string(timestamp_ms);
-        s += R"(,"CloudWatchMetrics":[)";
-        std::map<std::string, std::string> root_dims;
-        for (std::size_t i = 0; i < doc.directives.size(); ++i) {
-            const auto& d = doc.directives[i];
-            if (i > 0) {
-                s += ',';
+    const std::string_view ns = config_ != nullptr && !config_->metric_namespace.empty()
+                                    ? std::string_view{config_->metric_namespace}
+                                    : std::string_view{"Lift"};
+    arena_vector<dim_ref> root_dims{&arena};
+    const auto write_document = [&](doc_writer& w, const document& doc) {
+        w.put(R"({"_aws":{"Timestamp":)"sv);
+        w.put_integer(timestamp_ms);
+        w.put(R"(,"CloudWatchMetrics":[)"sv);
+        root_dims.clear();
+        bool first_directive = true;
+        p.each_directive(doc, [&](const directive& d) {
+            if (!first_directive) {
+                w.put(',');
             }
-            s += R"({"Namespace":)";
-            detail::append_json_string(s, ns);
-            s += R"(,"Dimensions":[[)";
-            for (std::size_t k = 0; k < d.dims->size(); ++k) {
+            first_directive = false;
+            w.put(R"({"Namespace":)"sv);
+            w.put_string(ns);
+            w.put(R"(,"Dimensions":[[)"sv);
+            for (std::size_t k = 0; k < d.dims.size(); ++k) {
                 if (k > 0) {
-                    s += ',';
+                    w.put(',');
                 }
-                detail::append_json_string(s, (*d.dims)[k].first);
-                root_dims.emplace((*d.dims)[k].first, (*d.dims)[k].second);
+                w.put_string(d.dims[k].first);
+                root_dims.push_back(d.dims[k]);
             }
-            s += R"(]],"Metrics":[)";
-            for (std::size_t k = 0; k < d.metrics.size(); ++k) {
-                const auto& e = *d.metrics[k].entry;
-                if (k > 0) {
-                    s += ',';
+            w.put(R"(]],"Metrics":[)"sv);
+            bool first_metric = true;
+            for (const auto& sl : p.slices_of(d)) {
+                const auto& e = *sl.entry;
+                if (!first_metric) {
+                    w.put(',');
                 }
-                s += R"({"Name":)";
-                detail::append_json_string(s, e.name);
-                s += R"(,"Unit":)";
-                detail::append_json_string(s, to_string(e.unit));
+                first_metric = false;
+                w.put(R"({"Name":)"sv);
+                w.put_string(e.name);
+                w.put(R"(,"Unit":")"sv);
+                w.put(to_string(e.unit));  // no character to escape in a unit's name
+                w.put('"');
                 if (e.resolution == metric_resolution::high) {
-                    s += R"(,"StorageResolution":1)";
+                    w.put(R"(,"StorageResolution":1)"sv);
                 }
-                s += '}';
+                w.put('}');
             }
-            s += "]}";
+            w.put("]}"sv);
+            return true;
+        });
+        w.put("]}"sv);
+        // Every dimension once, by name (the document's directives agree on their values).
+        std::sort(root_dims.begin(), root_dims.end());
+        const auto root_end =
+            std::unique(root_dims.begin(), root_dims.end(),
+                        [](const dim_ref& a, const dim_ref& b) { return a.first == b.first; });
+        for (auto it = root_dims.begin(); it != root_end; ++it) {
+            w.put(',');
+            w.put_string(it->first);
+            w.put(':');
+            w.put_string(it->second);
         }
-        s += "]}";
-        for (const auto& [name, value] : root_dims) {
-            s += ',';
-            detail::append_json_string(s, name);
-            s += ':';
-            detail::append_json_string(s, value);
-        }
-        for (const auto& d : doc.directives) {
-            for (const auto& sl : d.metrics) {
-                s += ',';
-                detail::append_json_string(s, sl.entry->name);
-                s += ':';
+        p.each_directive(doc, [&](const directive& d) {
+            for (const auto& sl : p.slices_of(d)) {
+                w.put(',');
+                w.put_string(sl.entry->name);
+                w.put(':');
                 if (sl.end - sl.begin == 1) {
-                    append_number(s, sl.entry->values[sl.begin]);
+                    w.put_number(sl.entry->values[sl.begin]);
                     continue;
                 }
-                s += '[';
+                w.put('[');
                 for (std::size_t v = sl.begin; v < sl.end; ++v) {
                     if (v > sl.begin) {
-                        s += ',';
+                        w.put(',');
                     }
-                    append_number(s, sl.entry->values[v]);
+                    w.put_number(sl.entry->values[v]);
                 }
-                s += ']';
+                w.put(']');
             }
-        }
+            return true;
+        });
         for (const auto& [name, value] : properties_) {
-            if (root_dims.count(name) != 0 || has_name(doc, name)) {
+            if (p.has_name(doc, name)) {
                 continue;  // a property never shadows a dimension or a metric
             }
-            s += ',';
-            detail::append_json_string(s, name);
-            s += ':';
-            s += boost::json::serialize(value);
+            w.put(',');
+            w.put_string(name);
+            w.put(':');
+            if (const auto* str = value.if_string()) {
+                // Boost.JSON escapes a string exactly as write_json_string does.
+                w.put_string(std::string_view{str->data(), str->size()});
+            } else {
+                w.put(boost::json::serialize(value));
+            }
         }
-        s += '}';
-        out.push_back(std::move(s));
+        w.put('}');
+    };
+    for (const auto& doc : p.documents) {
+        {
+            doc_writer w{text, 256 + 64 * doc.metric_count};
+            write_document(w, doc);
+        }
+        emit(text);
     }
+}
+
+std::vector<std::string> metrics::serialize(std::int64_t timestamp_ms) const {
+    std::vector<std::string> out;
+    std::string text;
+    each_document(timestamp_ms, text, [&](std::string& doc) { out.push_back(std::move(doc)); });
     return out;
 }
 
 std::size_t metrics::flush(metrics_sink& sink, std::int64_t timestamp_ms) {
-    const auto docs = serialize(timestamp_ms);
-    for (const auto& d : docs) {
-        sink.write(d);
+    std::size_t written = 0;
+    each_document(timestamp_ms, text_, [&](const std::string& doc) {
+        sink.write(doc);
+        ++written;
+    });
+    if (text_.capacity() > max_kept_text) {
+        std::string{}.swap(text_);  // an unusually large document: do not keep its memory
     }
     clear();
-    return docs.size();
+    return written;
 }
 
 void metrics::clear() noexcept {
+    // Keep the memory of up to `spare_.capacity()` entries (reserved by `add`) for the next
+    // ones: no allocation here.
+    for (auto& e : entries_) {
+        if (spare_.size() == spare_.capacity()) {
+            break;
+        }
+        if (e.values.capacity() > max_kept_values) {
+            e.values = std::vector<double>{};
+        }
+        spare_.push_back(std::move(e));
+    }
     entries_.clear();
     dimensions_.clear();
     properties_.clear();

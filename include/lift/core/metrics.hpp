@@ -136,7 +136,8 @@ struct metric_entry {
 /// (an EMF value array). Invalid input (empty/overlong name, NaN/Inf, a unit or resolution
 /// differing from the name's first use, a bad dimension) is dropped and described in
 /// `problems()`; recording never fails a handler. Not thread-safe: one invocation, one thread.
-/// The config must outlive the recorder.
+/// The config must outlive the recorder. A recorder may serve one invocation after another:
+/// `clear` and `flush` keep its memory, so recording the same metrics again allocates little.
 class metrics {
 public:
     /// A recorder with `config` (null: namespace "Lift", no default dimensions).
@@ -175,7 +176,8 @@ public:
     /// of documents written.
     std::size_t flush(metrics_sink& sink, std::int64_t timestamp_ms);
 
-    /// Drops every metric, recorder-wide dimension, property and problem.
+    /// Drops every metric, recorder-wide dimension, property and problem (keeping the memory
+    /// of a few entries for the next ones).
     void clear() noexcept;
 
     /// The configuration in use (null when none).
@@ -184,8 +186,14 @@ public:
 private:
     void problem(std::string text);
 
+    // Calls `emit(text)` with each document `serialize` returns, built in `text`.
+    template <class Emit>
+    void each_document(std::int64_t timestamp_ms, std::string& text, Emit&& emit) const;
+
     const metrics_config* config_;
     std::vector<metric_entry> entries_;
+    std::vector<metric_entry> spare_;  // cleared entries whose memory `add` reuses
+    std::string text_;                 // `flush`'s document buffer, reused
     std::vector<metric_dimension> dimensions_;
     std::vector<std::pair<std::string, boost::json::value>> properties_;
     std::vector<std::string> problems_;

@@ -340,6 +340,56 @@ TEST(metrics, flush_writes_each_document_and_clears) {
     EXPECT_EQ(json::parse(sink.docs[2]).as_object().count("p"), 0u);
 }
 
+// A recorder serving one invocation after another (the Lambda loop, gateway workers) keeps the
+// memory of cleared entries: what it writes must not depend on what it recorded before.
+TEST(metrics, a_reused_recorder_writes_what_a_fresh_one_writes) {
+    lift::metrics_config cfg;
+    cfg.service = "svc";
+    const auto record_second = [](lift::metrics& m) {
+        m.add("Messages", 1, lift::metric_unit::count, {{"route", "b"}});
+        m.add("Latency", 0.25, lift::metric_unit::milliseconds, {{"route", "b"}});
+        m.add("Latency", 4, lift::metric_unit::milliseconds, {{"route", "b"}});
+        m.add("Solo", 2, lift::metric_unit::bytes);
+        m.set_property("requestId", "r-2");
+    };
+    lift::metrics reused{&cfg};
+    // A first invocation with more entries, longer names, more values and other dimensions.
+    for (int i = 0; i < 150; ++i) {
+        reused.add("Latency", i, lift::metric_unit::seconds, {{"route", "a"}, {"x", "y"}});
+    }
+    for (int i = 0; i < 12; ++i) {
+        reused.add("AVeryLongMetricNameThatDoesNotFitInline" + std::to_string(i), i);
+    }
+    reused.add_dimension("tenant", "t1");
+    reused.set_property("requestId", "r-1");
+    reused.add("Bad", std::nan(""));
+    capture sink;
+    EXPECT_GT(reused.flush(sink, ts), 1u);
+    EXPECT_TRUE(reused.problems().empty());
+    record_second(reused);
+    lift::metrics fresh{&cfg};
+    record_second(fresh);
+    EXPECT_EQ(reused.serialize(ts), fresh.serialize(ts));
+    ASSERT_EQ(reused.entries().size(), fresh.entries().size());
+    for (std::size_t i = 0; i < fresh.entries().size(); ++i) {
+        const auto& a = reused.entries()[i];
+        const auto& b = fresh.entries()[i];
+        EXPECT_EQ(a.name, b.name);
+        EXPECT_EQ(a.unit, b.unit);
+        EXPECT_EQ(a.values, b.values);
+        ASSERT_EQ(a.dimensions.size(), b.dimensions.size());
+        for (std::size_t k = 0; k < a.dimensions.size(); ++k) {
+            EXPECT_EQ(a.dimensions[k].name, b.dimensions[k].name);
+            EXPECT_EQ(a.dimensions[k].value, b.dimensions[k].value);
+        }
+    }
+    // Flushing the reused recorder writes the same bytes as serialising the fresh one.
+    capture again;
+    reused.flush(again, ts);
+    EXPECT_EQ(again.docs, fresh.serialize(ts));
+    EXPECT_TRUE(reused.empty());
+}
+
 TEST(metrics, disabled_config_records_nothing) {
     lift::metrics_config cfg;
     cfg.enabled = false;
