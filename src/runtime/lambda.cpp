@@ -103,6 +103,9 @@ private:
 // The loop's state: Runtime API client, management clients per endpoint, logger.
 class lambda_loop {
 public:
+    lambda_loop(const lambda_loop&) = delete;
+    lambda_loop& operator=(const lambda_loop&) = delete;
+
     lambda_loop(app* application,
                 const raw_handler* raw,
                 const aws::environment& env,
@@ -356,7 +359,8 @@ private:
         first_invocation_ = false;
         const logger log =
             log_.with({info.request_id, {}, {}, info.trace_id, function_name_, cold});
-        metrics m{&metrics_config_};
+        metrics& m = metrics_;  // one recorder for every invocation: it keeps its memory
+        m.clear();              // a raw handler's invocation leaves it unflushed
         debug_buffer_.clear();
         if (cold) {
             m.add(standard_metrics::cold_start, 1);
@@ -488,6 +492,7 @@ private:
     std::map<std::string, std::unique_ptr<aws::management_client>, std::less<>> apis_;
     metrics_sink& metrics_out_;
     metrics_config metrics_config_;
+    metrics metrics_{&metrics_config_};  // the current invocation's (serve clears it)
     log_buffer debug_buffer_;
     bool first_invocation_ = true;
 };
