@@ -220,7 +220,9 @@ public:
           workers_(opts_.workers == 0 ? std::max(1u, std::thread::hardware_concurrency())
                                       : opts_.workers),
           api_(*this),
-          gw_log_(stderr_, opts_.level) {
+          gw_log_(stderr_, opts_.level),
+          metrics_totals_(workers_.max_threads()),
+          worker_states_(std::make_unique<worker_state[]>(workers_.max_threads())) {
         api_id_ = ids_.next_api_id();
         services_.api = &api_;
         services_.store = app_.store();
@@ -377,25 +379,38 @@ public:
         return out;
     }
 
-    void post_job(std::function<void()> job) {
+    void post_job(detail::worker_pool::job job) {
         if (!workers_.post(std::move(job))) {
             gw_log_.warn("worker pool stopped; invocation dropped");
         }
     }
 
-    void run_invocation(const std::shared_ptr<session>& s, session::pending p, std::uint64_t gen);
+    void run_invocation(const std::shared_ptr<session>& s,
+                        session::pending p,
+                        std::uint64_t gen,
+                        std::size_t worker);
 
     // Calls the $connect authorizer (worker thread) and judges its answer.
     authorization authorize(const authorizer_request& request);
 
-    // Services for one invocation: the shared ones plus its metrics recorder and whether it
-    // is the first invocation on this worker thread (the thread plays a Lambda instance).
-    context_services begin_invocation(lift::metrics& m) {
-        bool cold = false;
-        {
-            std::lock_guard lock{warm_mutex_};
-            cold = warm_threads_.insert(std::this_thread::get_id()).second;
+    // The metrics recorder of the next invocation on worker thread `worker`: one per thread,
+    // cleared and reused, so it keeps its memory.
+    lift::metrics& recorder(std::size_t worker) {
+        auto& r = worker_states_[worker].recorder;
+        if (!r) {
+            r.emplace(&opts_.metrics);
         }
+        r->clear();
+        return *r;
+    }
+
+    // Services for one invocation on worker thread `worker`: the shared ones plus its metrics
+    // recorder and whether it is the first invocation on that thread (the thread plays a
+    // Lambda instance). Only that thread touches its worker_state: no lock.
+    context_services begin_invocation(std::size_t worker, lift::metrics& m) {
+        worker_state& w = worker_states_[worker];
+        const bool cold = !w.warm;
+        w.warm = true;
         if (cold) {
             m.add(standard_metrics::cold_start, 1);
         }
@@ -407,11 +422,11 @@ public:
 
     // The end of an invocation: totals for GET /_lift/metrics; at debug level the EMF
     // documents go to the gateway log as Lambda would print them.
-    void end_invocation(const lift::metrics& m) {
+    void end_invocation(std::size_t worker, const lift::metrics& m) {
         for (const auto& p : m.problems()) {
             gw_log_.warn("metric dropped: " + p);
         }
-        metrics_totals_.add(m);
+        metrics_totals_.add(worker, m);
         if (gw_log_.enabled(log_level::debug)) {
             for (const auto& doc : m.serialize(now_ms())) {
                 stderr_.write(doc);
@@ -508,9 +523,17 @@ private:
     stderr_sink stderr_;
     logger gw_log_;
     context_services services_;
-    detail::metrics_totals metrics_totals_;
-    std::mutex warm_mutex_;
-    std::unordered_set<std::thread::id> warm_threads_;  // worker threads that have run a handler
+    detail::metrics_totals metrics_totals_;  // one part per worker thread
+
+    // What one worker thread (one "Lambda instance") keeps to itself, indexed by the pool's
+    // worker index: only that thread reads or writes it.
+    struct alignas(64) worker_state {
+        bool warm = false;                      // has run an invocation (ColdStart)
+        id_generator ids;                       // request and message ids of its invocations
+        std::optional<lift::metrics> recorder;  // see recorder()
+    };
+
+    std::unique_ptr<worker_state[]> worker_states_;
 
     std::mutex ids_mutex_;
     id_generator ids_;
@@ -665,8 +688,8 @@ void session::pump() {
     inflight_deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds{gw.opts().integration_timeout_ms};
     gw.track_inflight(this);
-    gw.post_job([self = shared_from_this(), p = std::move(p), gen]() mutable {
-        self->gw.run_invocation(self, std::move(p), gen);
+    gw.post_job([self = shared_from_this(), p = std::move(p), gen](std::size_t worker) mutable {
+        self->gw.run_invocation(self, std::move(p), gen, worker);
     });
 }
 
@@ -899,11 +922,13 @@ asio::awaitable<void> session::writer() {
 
 void gateway_impl::run_invocation(const std::shared_ptr<session>& s,
                                   session::pending p,
-                                  std::uint64_t gen) {
+                                  std::uint64_t gen,
+                                  std::size_t worker) {
     const connection_facts& f = *s->facts;
     websocket_event ev;
     auto& rc = ev.request_context;
-    const std::string request_id = next_id();
+    id_generator& ids = worker_states_[worker].ids;
+    const std::string request_id = ids.next();
     rc.extended_request_id = request_id;
     rc.request_id = request_id;
     rc.request_time = format_request_time(p.received_ms);
@@ -926,17 +951,17 @@ void gateway_impl::run_invocation(const std::shared_ptr<session>& s,
         // API Gateway's fixed $disconnect header set.
         ev.headers = protocol::disconnect_headers(f.domain_name);
         ev.multi_value_headers = to_multi_value(*ev.headers);
-        lift::metrics m{&opts_.metrics};
-        context ctx{ev, begin_invocation(m), p.received_ms + opts_.integration_timeout_ms};
+        lift::metrics& m = recorder(worker);
+        context ctx{ev, begin_invocation(worker, m), p.received_ms + opts_.integration_timeout_ms};
         invocations_.fetch_add(1, std::memory_order_relaxed);
         auto r = app_.handle(ctx);  // logs a failure with its details
         if (!r) {
             invocation_errors_.fetch_add(1);
         }
-        end_invocation(m);
+        end_invocation(worker, m);
     } else {
         rc.type = event_type::message;
-        rc.message_id = next_id();
+        rc.message_id = ids.next();
         json::value body_json;
         bool is_json = false;
         {
@@ -960,14 +985,15 @@ void gateway_impl::run_invocation(const std::shared_ptr<session>& s,
         } else {
             rc.route_key = key;
             ev.body = std::move(p.body);
-            lift::metrics m{&opts_.metrics};
-            context ctx{ev, begin_invocation(m), p.received_ms + opts_.integration_timeout_ms};
+            lift::metrics& m = recorder(worker);
+            context ctx{ev, begin_invocation(worker, m),
+                        p.received_ms + opts_.integration_timeout_ms};
             if (is_json) {
                 ctx.set_json_body(std::move(body_json));
             }
             invocations_.fetch_add(1, std::memory_order_relaxed);
             auto res = app_.handle(ctx);  // logs a failure with its details
-            end_invocation(m);
+            end_invocation(worker, m);
             if (!res) {
                 invocation_errors_.fetch_add(1);
                 // The generic frame only: the error text stays in the log.
@@ -1467,7 +1493,7 @@ asio::awaitable<void> gateway_impl::upgrade(beast::tcp_stream& stream,
                     mh["content-length"] = {"0"};
                 }
             }
-            post_job([this, aw, request] {
+            post_job([this, aw, request](std::size_t) {
                 authorization outcome = authorize(*request);
                 asio::post(ioc_, [aw, outcome = std::move(outcome)]() mutable {
                     aw->outcome = std::move(outcome);
@@ -1506,16 +1532,16 @@ asio::awaitable<void> gateway_impl::upgrade(beast::tcp_stream& stream,
 
     auto wait = std::make_shared<connect_wait>(ioc_);
     wait->timer.expires_after(std::chrono::milliseconds{opts_.integration_timeout_ms});
-    post_job([this, wait, event] {
-        lift::metrics m{&opts_.metrics};
-        context ctx{*event, begin_invocation(m),
+    post_job([this, wait, event](std::size_t worker) {
+        lift::metrics& m = recorder(worker);
+        context ctx{*event, begin_invocation(worker, m),
                     event->request_context.request_time_epoch + opts_.integration_timeout_ms};
         invocations_.fetch_add(1, std::memory_order_relaxed);
         result<reply> r = app_.handle(ctx);  // logs a failure with its details
         if (!r || r->status_code >= 500) {
             invocation_errors_.fetch_add(1);  // recovered failures answer 500
         }
-        end_invocation(m);
+        end_invocation(worker, m);
         asio::post(ioc_, [wait, r = std::move(r)]() mutable {
             wait->outcome = std::move(r);
             wait->timer.cancel();

@@ -21,11 +21,21 @@ boost::json::value number(double v) {
 
 }  // namespace
 
-void metrics_totals::add(const lift::metrics& m) {
-    const std::lock_guard lock{mutex_};
-    ++invocations_;
+metrics_totals::metrics_totals(std::size_t workers)
+    : size_(std::max<std::size_t>(workers, 1)),
+      parts_(std::make_unique<part[]>(size_)) {}
+
+void metrics_totals::add(std::size_t worker, const lift::metrics& m) {
+    part& p = parts_[worker % size_];
+    const std::lock_guard lock{p.mutex};
+    ++p.invocations;
     for (const auto& e : m.entries()) {
-        auto& t = totals_[e.name];
+        auto it = p.totals.find(e.name);
+        if (it == p.totals.end()) {
+            it = p.totals.emplace(e.name, total{}).first;
+            it->second.first_use = first_use_clock_.fetch_add(1, std::memory_order_relaxed);
+        }
+        auto& t = it->second;
         if (t.count == 0) {
             t.unit = std::string{to_string(e.unit)};
             t.min = e.values.empty() ? 0 : e.values.front();
@@ -41,20 +51,43 @@ void metrics_totals::add(const lift::metrics& m) {
 }
 
 std::string metrics_totals::to_json() const {
+    std::uint64_t invocations = 0;
+    std::map<std::string, total, std::less<>> merged;
+    for (std::size_t i = 0; i < size_; ++i) {
+        const part& p = parts_[i];
+        const std::lock_guard lock{p.mutex};
+        invocations += p.invocations;
+        for (const auto& [name, t] : p.totals) {
+            auto [it, fresh] = merged.try_emplace(name, t);
+            auto& m = it->second;
+            if (fresh || t.count == 0) {
+                continue;
+            }
+            if (m.count == 0) {
+                m = t;
+                continue;
+            }
+            if (t.first_use < m.first_use) {
+                m.unit = t.unit;
+                m.first_use = t.first_use;
+            }
+            m.sum += t.sum;
+            m.count += t.count;
+            m.min = std::min(m.min, t.min);
+            m.max = std::max(m.max, t.max);
+        }
+    }
     boost::json::object out;
     boost::json::object metrics;
-    {
-        const std::lock_guard lock{mutex_};
-        out["invocations"] = invocations_;
-        for (const auto& [name, t] : totals_) {
-            boost::json::object o;
-            o["unit"] = t.unit;
-            o["sum"] = number(t.sum);
-            o["count"] = t.count;
-            o["min"] = number(t.min);
-            o["max"] = number(t.max);
-            metrics[name] = std::move(o);
-        }
+    out["invocations"] = invocations;
+    for (const auto& [name, t] : merged) {
+        boost::json::object o;
+        o["unit"] = t.unit;
+        o["sum"] = number(t.sum);
+        o["count"] = t.count;
+        o["min"] = number(t.min);
+        o["max"] = number(t.max);
+        metrics[name] = std::move(o);
     }
     out["metrics"] = std::move(metrics);
     return boost::json::serialize(out);

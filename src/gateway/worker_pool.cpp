@@ -20,12 +20,12 @@ worker_pool::~worker_pool() {
     shutdown();
 }
 
-bool worker_pool::post(std::function<void()> job) {
+bool worker_pool::post(job j) {
     std::unique_lock lock{mutex_};
     if (stopping_) {
         return false;
     }
-    jobs_.push_back(std::move(job));
+    jobs_.push_back(std::move(j));
     queued_.store(jobs_.size(), std::memory_order_release);
     // A spinning worker will find the job by itself.
     if (spinning_.load(std::memory_order_acquire) >= jobs_.size()) {
@@ -41,7 +41,7 @@ bool worker_pool::post(std::function<void()> job) {
         return true;
     }
     if (threads_.size() < max_threads_) {
-        threads_.emplace_back([this] { run(); });
+        threads_.emplace_back([this, worker = threads_.size()] { run(worker); });
         ++started_;
     }
     return true;
@@ -64,7 +64,7 @@ bool worker_pool::spin_for_work() {
     return found;
 }
 
-void worker_pool::run() {
+void worker_pool::run(std::size_t worker) {
     std::unique_lock lock{mutex_};
     for (;;) {
         if (jobs_.empty() && !stopping_) {
@@ -87,13 +87,13 @@ void worker_pool::run() {
         if (jobs_.empty()) {
             return;  // stopping and drained
         }
-        auto job = std::move(jobs_.front());
+        auto next = std::move(jobs_.front());
         jobs_.pop_front();
         queued_.store(jobs_.size(), std::memory_order_release);
         ++busy_;
         lock.unlock();
-        job();
-        job = nullptr;
+        next(worker);
+        next = nullptr;
         lock.lock();
         --busy_;
         if (busy_ == 0 && jobs_.empty()) {
