@@ -6,6 +6,7 @@ Run with Debian's /usr/bin/python3 (python3-websockets): run_test.py PATH/TO/exa
 """
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -119,6 +120,30 @@ class RunTest(unittest.TestCase):
         s = Server("--stage", "beta", env={"LIFT_PORT": "0", "LIFT_STAGE": "prod"})
         try:
             self.assertEqual(s.stage, "beta")
+        finally:
+            s.stop()
+
+    def test_count_route_reports_the_records_in_the_store(self):
+        s = Server("--port", "0")
+
+        async def count(c):
+            await c.send('{"action":"count"}')
+            return json.loads(await c.recv())["connections"]
+
+        async def scenario():
+            clients = [await websockets.connect(s.url()) for _ in range(3)]
+            first = await count(clients[0])
+            for c in clients[1:]:
+                await c.close()
+            # $disconnect runs after the close handshake: poll (bounded) until the records go.
+            deadline = time.monotonic() + 5
+            while (now := await count(clients[0])) != 1 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            await clients[0].close()
+            return first, now
+
+        try:
+            self.assertEqual(run(scenario()), (3, 1))
         finally:
             s.stop()
 

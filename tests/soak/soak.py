@@ -6,7 +6,7 @@ by itself, and prints one verdict line:  `SOAK <name>: PASS|FAIL <figures>`.
 
     soak.py --echo build/bin/example-echo idle        [--connections 2000 --seconds 600]
     soak.py --echo build/bin/example-echo broadcast   [--connections 500 --seconds 600]
-    soak.py --echo build/bin/example-echo churn       [--rate 200 --seconds 60]
+    soak.py --echo build/bin/example-echo churn       [--rate 200 --seconds 60 --store memory]
     soak.py --echo build/bin/example-echo slowloris   [--connections 1000]
     soak.py --echo build/bin/example-echo abuse
     soak.py --echo build/bin/example-echo all         (every run above, in that order)
@@ -41,10 +41,10 @@ BANNER = re.compile(r"ws://127\.0\.0\.1:(\d+)/dev")
 class Server:
     """example-echo on a free port; RSS and open file descriptors read from /proc."""
 
-    def __init__(self, binary, *args):
+    def __init__(self, binary, *args, env=None):
         self.proc = subprocess.Popen([binary, "--port", "0", "--log-level", "warn", *args],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env=env)
         self.lines = []
         ready = threading.Event()
 
@@ -210,8 +210,37 @@ async def run_broadcast(args):
 
 
 # ---- churn ---------------------------------------------------------------------------------
+def start_store(kind):
+    """(local DynamoDB server or None, environment for example-echo) for --store."""
+    if kind == "memory":
+        return None, None
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+    import aws_servers  # noqa: E402 — tests/support, only needed for the DynamoDB stores
+    try:
+        local = aws_servers.start_moto_server() if kind == "moto" else aws_servers.start_dynalite()
+    except aws_servers.ServerError as e:
+        raise SystemExit(f"soak.py: --store {kind}: {e}")
+    env = aws_servers.local_env(LIFT_CONNECTION_STORE="dynamodb", LIFT_DYNAMODB_TABLE="lift-soak-churn",
+                                LIFT_DYNAMODB_CREATE_TABLE="1", AWS_ENDPOINT_URL=local.endpoint)
+    return local, env
+
+
+async def store_records(server):
+    """The number of records in the app's connection store, as example-echo's `count` route sees
+    it (the asking connection included)."""
+    async with websockets.connect(server.url, open_timeout=30, ping_interval=None) as ws:
+        await ws.send(json.dumps({"action": "count"}))
+        return json.loads(await asyncio.wait_for(ws.recv(), 10))["connections"]
+
+
 async def run_churn(args):
-    server = Server(args.echo)
+    local, env = start_store(args.store)
+    try:
+        server = Server(args.echo, env=env)
+    except BaseException:
+        if local:
+            local.stop()
+        raise
     try:
         baseline = server.fds()
         total = args.rate * args.seconds
@@ -256,13 +285,25 @@ async def run_churn(args):
             pending = still
             if pending:
                 await asyncio.sleep(0.2)
+        # The store is empty within 5 s: only the asking connection's own record is left.
+        records = await store_records(server)
+        while records != 1 and time.monotonic() < t_end + 5:
+            await asyncio.sleep(0.2)
+            records = await store_records(server)
+        store_empty_in = time.monotonic() - t_end if records == 1 else None
         fds_after, took = await wait_fds(server, baseline, 5)
-        ok = failures == 0 and not pending and took is not None and server.alive()
+        ok = (failures == 0 and not pending and store_empty_in is not None and took is not None
+              and server.alive())
         return verdict("churn", ok, f"connects={done}/{total} failures={failures} rate={total / elapsed:.0f}/s "
-                       f"sampled_ids_gone={gone}/{len(ids)} fds baseline={baseline} after={fds_after} "
+                       f"sampled_ids_gone={gone}/{len(ids)} "
+                       f"store={args.store} records_left={records - 1} "
+                       + (f"empty_in={store_empty_in:.2f}s " if store_empty_in is not None else "empty_in=never(>5s) ")
+                       + f"fds baseline={baseline} after={fds_after} "
                        + (f"back_in={took:.2f}s" if took is not None else "back_in=never(>5s)"))
     finally:
         server.stop()
+        if local:
+            local.stop()
 
 
 def http_status(port, method, path):
@@ -446,6 +487,9 @@ def main():
     ap.add_argument("--connections", type=int, help="idle 2000, broadcast 500, slowloris 1000")
     ap.add_argument("--seconds", type=int, help="idle 600, broadcast 600, churn 60")
     ap.add_argument("--rate", type=int, default=200, help="churn: connects per second (default 200)")
+    ap.add_argument("--store", choices=["memory", "moto", "dynalite"], default="memory",
+                    help="churn: the app's connection store: in memory (default), or DynamoDB on a "
+                         "moto_server / dynalite the run starts itself")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
