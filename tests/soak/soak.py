@@ -21,13 +21,14 @@ import os
 import re
 import resource
 import shutil
-import signal
 import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from lift_process import LiftProcess  # noqa: E402
 
 try:
     import websockets
@@ -35,35 +36,15 @@ try:
 except ImportError:
     sys.exit(f"soak.py: `import websockets` failed under {sys.executable}; use /usr/bin/python3")
 
-BANNER = re.compile(r"ws://127\.0\.0\.1:(\d+)/dev")
-
-
-class Server:
+class Server(LiftProcess):
     """example-echo on a free port; RSS and open file descriptors read from /proc."""
 
     def __init__(self, binary, *args, env=None):
-        self.proc = subprocess.Popen([binary, "--port", "0", "--log-level", "warn", *args],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, env=env)
-        self.lines = []
-        ready = threading.Event()
-
-        def read():
-            for raw in iter(self.proc.stdout.readline, b""):
-                line = raw.decode("utf-8", "replace").rstrip()
-                if len(self.lines) < 2000:
-                    self.lines.append(line)
-                m = BANNER.search(line)
-                if m and not ready.is_set():
-                    self.port = int(m.group(1))
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not ready.wait(30) or not hasattr(self, "port"):
-            self.proc.kill()
-            raise SystemExit(f"soak.py: {binary} did not start:\n" + "\n".join(self.lines[-20:]))
-        self.url = f"ws://127.0.0.1:{self.port}/dev"
+        try:
+            super().__init__([binary, "--port", "0", "--log-level", "warn", *args],
+                             base_env=env, merge_stderr=True, timeout=30)
+        except AssertionError as e:
+            raise SystemExit(f"soak.py: {e}")
 
     def rss_kib(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -72,20 +53,46 @@ class Server:
                     return int(line.split()[1])
         return 0
 
+    # Sockets to this peer port (the DynamoDB client's keep-alive pool) are not counted by fds().
+    ignore_peer_port = None
+
     def fds(self):
-        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+        names = os.listdir(f"/proc/{self.proc.pid}/fd")
+        if self.ignore_peer_port is None:
+            return len(names)
+        pool = self._inodes_of_sockets_to(self.ignore_peer_port)
+        count = 0
+        for name in names:
+            try:
+                target = os.readlink(f"/proc/{self.proc.pid}/fd/{name}")
+            except OSError:
+                continue
+            if not (target.startswith("socket:[") and target[8:-1] in pool):
+                count += 1
+        return count
+
+    def _inodes_of_sockets_to(self, port):
+        inodes = set()
+        for table in ("tcp", "tcp6"):
+            try:
+                with open(f"/proc/{self.proc.pid}/net/{table}") as f:
+                    rows = f.readlines()[1:]
+            except OSError:
+                continue
+            for row in rows:
+                cols = row.split()
+                if len(cols) > 9 and int(cols[2].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(cols[9])
+        return inodes
 
     def alive(self):
         return self.proc.poll() is None
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        try:
+            super().stop(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass  # killed by LiftProcess.stop
 
 
 def verdict(name, ok, figures):
@@ -126,7 +133,7 @@ async def run_idle(args):
         baseline = server.fds()
         rss_empty = server.rss_kib()
         t0 = time.monotonic()
-        conns = await open_many(server.url, args.connections)
+        conns = await open_many(server.url(), args.connections)
         progress(f"idle: {len(conns)} connections open in {time.monotonic() - t0:.1f} s, "
                  f"RSS {server.rss_kib()} KiB")
         start = time.monotonic()
@@ -162,7 +169,7 @@ async def run_idle(args):
 async def run_broadcast(args):
     server = Server(args.echo, "--idle-timeout", str(args.seconds + 120))
     try:
-        conns = await open_many(server.url, args.connections)
+        conns = await open_many(server.url(), args.connections)
         sender = conns[0]
         expected = args.seconds  # one broadcast per second
         state = [{"next": 0, "lost": 0, "dup": 0, "reorder": 0, "got": 0} for _ in conns]
@@ -214,8 +221,7 @@ def start_store(kind):
     """(local DynamoDB server or None, environment for example-echo) for --store."""
     if kind == "memory":
         return None, None
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-    import aws_servers  # noqa: E402 — tests/support, only needed for the DynamoDB stores
+    import aws_servers  # tests/support; only the DynamoDB stores need it
     try:
         local = aws_servers.start_moto_server() if kind == "moto" else aws_servers.start_dynalite()
     except aws_servers.ServerError as e:
@@ -228,7 +234,7 @@ def start_store(kind):
 async def store_records(server):
     """The number of records in the app's connection store, as example-echo's `count` route sees
     it (the asking connection included)."""
-    async with websockets.connect(server.url, open_timeout=30, ping_interval=None) as ws:
+    async with websockets.connect(server.url(), open_timeout=30, ping_interval=None) as ws:
         await ws.send(json.dumps({"action": "count"}))
         return json.loads(await asyncio.wait_for(ws.recv(), 10))["connections"]
 
@@ -237,6 +243,7 @@ async def run_churn(args):
     local, env = start_store(args.store)
     try:
         server = Server(args.echo, env=env)
+        server.ignore_peer_port = local.port if local else None
     except BaseException:
         if local:
             local.stop()
@@ -251,7 +258,7 @@ async def run_churn(args):
         async def one(k):
             nonlocal done, failures
             try:
-                ws = await websockets.connect(server.url, open_timeout=30, ping_interval=None)
+                ws = await websockets.connect(server.url(), open_timeout=30, ping_interval=None)
                 if k % 50 == 0:  # sample: remember some ids to ask @connections about later
                     await ws.send(json.dumps({"action": "inspect"}))
                     ev = json.loads(await asyncio.wait_for(ws.recv(), 10))
@@ -299,6 +306,7 @@ async def run_churn(args):
                        f"store={args.store} records_left={records - 1} "
                        + (f"empty_in={store_empty_in:.2f}s " if store_empty_in is not None else "empty_in=never(>5s) ")
                        + f"fds baseline={baseline} after={fds_after} "
+                       + ("(not counting the store client's pooled connections) " if local else "")
                        + (f"back_in={took:.2f}s" if took is not None else "back_in=never(>5s)"))
     finally:
         server.stop()
@@ -332,7 +340,7 @@ async def run_slowloris(args):
         end = time.monotonic() + 60
         while time.monotonic() < end and proc.poll() is None:  # until slowhttptest ends
             t0 = time.monotonic()
-            ws = await websockets.connect(server.url, open_timeout=10, ping_interval=None)
+            ws = await websockets.connect(server.url(), open_timeout=10, ping_interval=None)
             times.append((time.monotonic() - t0) * 1000)
             await ws.close()
             await asyncio.sleep(0.5)
@@ -452,7 +460,7 @@ async def run_abuse(args):
         lazy.sendall((f"GET /dev HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
         time.sleep(0.2)  # handshake answer sits in the lazy client's buffer; it never reads
-        ws = await websockets.connect(server.url, ping_interval=None, max_size=None)
+        ws = await websockets.connect(server.url(), ping_interval=None, max_size=None)
         big = "x" * 30000
         for i in range(400):  # 400 × 30 KB = 12 MB aimed at the lazy client
             await ws.send(json.dumps({"action": "broadcast", "data": big}))
