@@ -46,7 +46,7 @@ class LiftProcess:
         self._eof = False
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        if not self.wait_for(lambda line: BANNER_END in line, timeout) or self.port is None:
+        if self.wait_for(lambda line: BANNER_END in line, timeout) is None or self.port is None:
             self.kill()
             raise AssertionError(f"{os.path.basename(argv[0])} printed no banner within "
                                  f"{timeout} s:\n{self.output()}")
@@ -76,18 +76,19 @@ class LiftProcess:
             return [f"{x}\n" for x in self.lines]
 
     def wait_for(self, predicate, timeout):
-        """True once some stdout line satisfies predicate (bounded by timeout seconds)."""
+        """The first stdout line (since the start) that satisfies predicate, or None when none
+        did within timeout seconds or the output ended."""
         deadline = time.monotonic() + timeout
         seen = 0
         with self._lock:
             while True:
                 while seen < len(self.lines):
                     if predicate(self.lines[seen]):
-                        return True
+                        return self.lines[seen]
                     seen += 1
                 left = deadline - time.monotonic()
                 if self._eof or left <= 0:
-                    return False
+                    return None
                 self._changed.wait(left)
 
     def url(self, path=None, query=""):
@@ -127,7 +128,10 @@ class LiftProcess:
         self._reader.join(5)
 
     def close(self):
-        """Closes the stderr file; stderr() and output() still return what it held."""
+        """Closes the stderr file (and stdout once read to its end); stderr() and output() still
+        return what they held."""
+        if not self._reader.is_alive() and not self.proc.stdout.closed:
+            self.proc.stdout.close()
         if self._err is not None and not self._err.closed:
             self._err_text = self.stderr()
             self._err.close()
