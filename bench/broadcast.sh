@@ -117,26 +117,14 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 source "$(dirname "${BASH_SOURCE[0]}")/lib/quiet.sh"
 
 # ---- binaries --------------------------------------------------------------------------------
+# shellcheck source-path=SCRIPTDIR source=lib/build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/build.sh"
 BIN=$BUILD_DIR/bin
 if ((build)); then
     log "building example-echo and broadcast-clients in $BUILD_DIR (Release)"
-    if ! cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-        -DLIFT_BUILD_BENCH=ON -DLIFT_BUILD_TESTS=OFF >"$RESULTS_DIR/cmake-configure.log" 2>&1; then
-        cat "$RESULTS_DIR/cmake-configure.log" >&2
-        exit 1
-    fi
-    if ! cmake --build "$BUILD_DIR" -j "$JOBS" --target example-echo broadcast-clients \
-        >"$RESULTS_DIR/cmake-build.log" 2>&1; then
-        tail -50 "$RESULTS_DIR/cmake-build.log" >&2
-        exit 1
-    fi
+    bench_build example-echo broadcast-clients
 fi
-for exe in example-echo broadcast-clients; do
-    [[ -x $BIN/$exe ]] || {
-        echo "broadcast: $BIN/$exe is missing (build it, or pass --build)" >&2
-        exit 1
-    }
-done
+bench_require broadcast "build it, or pass --build" example-echo broadcast-clients
 
 # ---- header ----------------------------------------------------------------------------------
 echo "== broadcast"

@@ -70,6 +70,7 @@ struct options {
     double round_timeout_s = 10.0;     // per round
     double gap_s = 0.5;                // pause between rounds (drains stragglers)
     double max_seconds = 300.0;        // the whole run
+    double hold_s = 0.0;               // hold the open connections idle before the rounds
     unsigned sources = 1;              // source addresses 127.0.0.1 .. 127.0.0.N
     std::string json_path;             // write a JSON summary here
     bool quiet = false;                // no progress lines
@@ -266,6 +267,19 @@ public:
         }
         std::fflush(stdout);
         return opened_ == conns_.size();
+    }
+
+    // Between the phases: every connection idle for --hold seconds (bench/connections.sh reads
+    // the server's memory meanwhile). The line "hold: ..." marks the start.
+    void hold() {
+        if (opts_.hold_s <= 0) {
+            return;
+        }
+        std::printf("hold: %zu connections open and idle for %.0f s\n", opened_now_, opts_.hold_s);
+        std::fflush(stdout);
+        pause(seconds(opts_.hold_s));
+        std::printf("hold: done, %zu connections still open, %zu lost\n", opened_now_, lost_);
+        std::fflush(stdout);
     }
 
     // Phase 2: K broadcast rounds from the first open connection.
@@ -863,6 +877,11 @@ int main(int argc, char** argv) {
     app.add_option("--sources", opts.sources, "source addresses 127.0.0.1..127.0.0.N")
         ->capture_default_str()
         ->check(CLI::Range(1u, 250u));
+    app.add_option("--hold", opts.hold_s,
+                   "seconds to keep every connection open and idle between connecting and the "
+                   "rounds (default 0)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 3600.0));
     app.add_option("--json", opts.json_path, "also write a JSON summary to this file");
     app.add_flag("--quiet,-q", opts.quiet, "no connect progress lines");
     app.add_flag("--busy-poll", opts.busy_poll,
@@ -887,6 +906,7 @@ int main(int argc, char** argv) {
                 opts.connections, opts.url.c_str(), opts.rounds, opts.size);
     std::fflush(stdout);
     c.connect_all();
+    c.hold();
     c.run_rounds();
     return c.summarize();
 }

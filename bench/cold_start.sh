@@ -56,15 +56,12 @@ done
 
 mkdir -p "$RESULTS_DIR"
 log() { echo "cold_start: $*" | tee -a "$RESULTS_DIR/summary.txt"; }
+# shellcheck source-path=SCRIPTDIR source=lib/build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/build.sh"
 
 if [ "$build" = 1 ]; then
     log "building example-echo-bootstrap, example-chat-bootstrap, lift, cold-start in $BUILD_DIR (Release)"
-    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIFT_BUILD_BENCH=ON \
-        -DLIFT_BUILD_TESTS=OFF >"$RESULTS_DIR/cmake-configure.log" 2>&1 ||
-        { cat "$RESULTS_DIR/cmake-configure.log" >&2; exit 1; }
-    cmake --build "$BUILD_DIR" -j "$JOBS" --target example-echo-bootstrap example-chat-bootstrap \
-        lift cold-start >"$RESULTS_DIR/cmake-build.log" 2>&1 ||
-        { tail -50 "$RESULTS_DIR/cmake-build.log" >&2; exit 1; }
+    bench_build example-echo-bootstrap example-chat-bootstrap lift cold-start
 fi
 
 dist=$RESULTS_DIR/dist

@@ -205,27 +205,15 @@ free_port() {
 }
 
 # ---- build -----------------------------------------------------------------------------------
+# shellcheck source-path=SCRIPTDIR source=lib/build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/build.sh"
 BIN=$BUILD_DIR/bin
 WS_LOAD=$BIN/ws-load
 if ((build)); then
     log "building example-echo, bare-echo-server, ws-load in $BUILD_DIR (Release)"
-    if ! cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-        -DLIFT_BUILD_BENCH=ON -DLIFT_BUILD_TESTS=OFF >"$RESULTS_DIR/cmake-configure.log" 2>&1; then
-        cat "$RESULTS_DIR/cmake-configure.log" >&2
-        exit 1
-    fi
-    if ! cmake --build "$BUILD_DIR" -j "$JOBS" --target example-echo bare-echo-server ws-load \
-        >"$RESULTS_DIR/cmake-build.log" 2>&1; then
-        tail -50 "$RESULTS_DIR/cmake-build.log" >&2
-        exit 1
-    fi
+    bench_build example-echo bare-echo-server ws-load
 fi
-for exe in example-echo bare-echo-server ws-load; do
-    [[ -x $BIN/$exe ]] || {
-        echo "echo_vs_peers: $BIN/$exe is missing (build it, or drop --no-build)" >&2
-        exit 1
-    }
-done
+bench_require echo_vs_peers "build it, or drop --no-build" example-echo bare-echo-server ws-load
 
 # ---- header ----------------------------------------------------------------------------------
 title="echo_vs_peers"

@@ -10,6 +10,7 @@
 //   sleep       waits "ms" milliseconds, then replies {"slept":ms}
 //   ping        two-way route: returns {"pong":true}, which the gateway sends back
 //   whoami      sends back the caller's identity as JSON
+//   count       replies {"connections":N}: the records in the connection store (soak checks)
 // With LIFT_JWT_SECRET (HS256) or LIFT_JWT_PUBLIC_KEY_FILE (PEM) set, $connect requires a JWT in
 // the `token` query parameter and its `sub` becomes the identity (docs/security.md).
 #include <algorithm>
@@ -178,11 +179,19 @@ int main(int argc, char** argv) {
         return ctx.send(json::serialize(lift::to_json(ctx.identity())));
     });
 
+    app.on("count", [](lift::context& ctx) -> lift::result<void> {
+        auto all = ctx.store()->list_all();
+        if (!all) {
+            return all.error();
+        }
+        return ctx.send(R"({"connections":)" + std::to_string(all->size()) + "}");
+    });
+
     app.on("ping", [](lift::context&) { return lift::reply::text(R"({"pong":true})"); },
            {.two_way = true});
 
     lift::run_options ro;
     ro.description =
-        "example-echo: echo, inspect, broadcast, send_to, watch, fail, sleep, ping, whoami";
+        "example-echo: echo, inspect, broadcast, send_to, watch, fail, sleep, ping, whoami, count";
     return lift::run(app, argc, argv, std::move(ro));
 }

@@ -126,6 +126,36 @@ bool is_origin(std::string_view origin) {
     return !rest.empty() && rest.find_first_of("/?#@ \t\r\n") == std::string_view::npos;
 }
 
+// A FIFO that allocates nothing until its first push (an empty std::deque already holds ~600
+// bytes, and most connections sit idle with both of their queues empty). Kept once allocated.
+template <class T>
+class lazy_queue {
+public:
+    [[nodiscard]] bool empty() const { return !q_ || q_->empty(); }
+
+    [[nodiscard]] std::size_t size() const { return q_ ? q_->size() : 0; }
+
+    void push_back(T v) {
+        if (!q_) {
+            q_ = std::make_unique<std::deque<T>>();
+        }
+        q_->push_back(std::move(v));
+    }
+
+    T& front() { return q_->front(); }
+
+    void pop_front() { q_->pop_front(); }
+
+    void clear() {
+        if (q_) {
+            q_->clear();
+        }
+    }
+
+private:
+    std::unique_ptr<std::deque<T>> q_;
+};
+
 class gateway_impl;
 
 // One WebSocket connection. Fields without atomics are touched only on the network thread.
@@ -144,7 +174,7 @@ public:
     // coroutine (one async_write in flight). out_mutex guards the queue, the flags and the
     // socket's file descriptor against close().
     std::mutex out_mutex;
-    std::deque<std::string> outq;
+    lazy_queue<std::string> outq;
     bool writer_busy = false;     // the writer owns a batch in flight
     bool writer_waiting = false;  // the writer is parked on `wake`
     bool out_closed = false;      // a close frame is queued or the socket is closed
@@ -171,7 +201,7 @@ public:
         std::int64_t received_ms = 0;
     };
 
-    std::deque<pending> queue;
+    lazy_queue<pending> queue;
     bool inflight = false;
     bool inflight_is_message = false;
     std::uint64_t generation = 0;
@@ -1611,7 +1641,11 @@ asio::awaitable<void> gateway_impl::upgrade(beast::tcp_stream& stream,
         s->process(static_cast<const char*>(data.data()), data.size());
         buffer.consume(buffer.size());
     }
-    co_await s->reader_loop();
+    // The reader runs as its own coroutine, so this one and serve() end here: their frames (the
+    // HTTP parser and request, the read buffer, the $connect event) are not kept for the life
+    // of the connection. The reader and the writer hold the session.
+    asio::co_spawn(ioc_, s->reader_loop(),
+                   [this](const std::exception_ptr& e) { log_exception(e); });
 }
 
 // ---- management API

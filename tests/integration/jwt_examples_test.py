@@ -10,7 +10,7 @@ Keys are generated here, tokens minted with PyJWT.
 import asyncio
 import json
 import os
-import re
+import sys
 import secrets
 import subprocess
 import tempfile
@@ -22,53 +22,29 @@ import websockets
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from lift_process import LiftProcess  # noqa: E402
+
 ECHO = os.environ.get("LIFT_ECHO_BIN", "")
 CHAT = os.environ.get("LIFT_CHAT_BIN", "")
-BANNER = re.compile(r"ws://127\.0\.0\.1:(\d+)/(\w+)")
 
 
-class Server:
-    """Starts an example on a free port and waits (bounded) for its banner."""
+class Server(LiftProcess):
+    """An example on a free port; waits (bounded) for its banner."""
 
     def __init__(self, binary, env):
-        full_env = dict(os.environ)
-        full_env.pop("AWS_LAMBDA_RUNTIME_API", None)
-        full_env.update(env)
-        self.out = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([binary, "--port", "0"], stdout=subprocess.PIPE,
-                                     stderr=self.out, env=full_env)
-        self.banner = []
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline().decode()
-            if not line:
-                break
-            self.banner.append(line)
-            m = BANNER.search(line)
-            if m:
-                self.port = int(m.group(1))
-                return
-        self.proc.kill()
-        self.proc.wait(10)
-        raise AssertionError("no banner: " + self.stop())
+        super().__init__([binary, "--port", "0"], env=env)
 
     def url(self, query):
-        return f"ws://127.0.0.1:{self.port}/dev?{query}"
-
-    def stderr(self):
-        self.out.seek(0)
-        return self.out.read().decode(errors="replace")
+        return super().url(query=query)
 
     def stop(self):
         """Stops the server (SIGTERM) and returns everything it printed."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        rest = self.proc.stdout.read().decode(errors="replace")
-        self.proc.wait(10)
-        output = "".join(self.banner) + rest + self.stderr()
-        self.proc.stdout.close()
-        self.out.close()
-        return output
+        try:
+            super().stop()
+        finally:
+            self.close()
+        return self.output()
 
 
 def run(coro):

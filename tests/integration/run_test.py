@@ -6,8 +6,8 @@ Run with Debian's /usr/bin/python3 (python3-websockets): run_test.py PATH/TO/exa
 """
 
 import asyncio
+import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -19,45 +19,17 @@ import unittest
 import websockets
 import websockets.exceptions
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from lift_process import LiftProcess  # noqa: E402
+
 ECHO = os.environ.get("LIFT_ECHO_BIN") or (sys.argv[1] if len(sys.argv) > 1 else "")
-BANNER = re.compile(r"ws://127\.0\.0\.1:(\d+)/(\w+)")
 
 
-class Server:
-    """Starts the binary and waits (bounded) for its banner."""
+class Server(LiftProcess):
+    """example-echo with these arguments; waits (bounded) for its banner."""
 
     def __init__(self, *args, env=None):
-        full_env = dict(os.environ)
-        full_env.pop("AWS_LAMBDA_RUNTIME_API", None)
-        full_env.update(env or {})
-        self.proc = subprocess.Popen([ECHO, *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=full_env)
-        self.banner = []
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline().decode()
-            if not line:
-                break
-            self.banner.append(line)
-            m = BANNER.search(line)
-            if m:
-                self.port, self.stage = int(m.group(1)), m.group(2)
-                return
-        self.proc.kill()
-        raise AssertionError("no banner: " + "".join(self.banner) +
-                             self.proc.stderr.read().decode())
-
-    def url(self, path=None):
-        return f"ws://127.0.0.1:{self.port}/{self.stage if path is None else path}"
-
-    def stop(self, sig=signal.SIGTERM, timeout=10):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
+        super().__init__([ECHO, *args], env=env)
 
 
 def run(coro):
@@ -70,7 +42,7 @@ class RunTest(unittest.TestCase):
         try:
             text = "".join(s.banner)
             self.assertIn(f"  WebSocket:    ws://127.0.0.1:{s.port}/dev", text)
-            s.proc.stdout.readline()  # Page
+            self.assertIn(f"  Page:         http://127.0.0.1:{s.port}/", text)
             self.assertEqual(s.stage, "dev")
         finally:
             s.stop()
@@ -119,6 +91,30 @@ class RunTest(unittest.TestCase):
         s = Server("--stage", "beta", env={"LIFT_PORT": "0", "LIFT_STAGE": "prod"})
         try:
             self.assertEqual(s.stage, "beta")
+        finally:
+            s.stop()
+
+    def test_count_route_reports_the_records_in_the_store(self):
+        s = Server("--port", "0")
+
+        async def count(c):
+            await c.send('{"action":"count"}')
+            return json.loads(await c.recv())["connections"]
+
+        async def scenario():
+            clients = [await websockets.connect(s.url()) for _ in range(3)]
+            first = await count(clients[0])
+            for c in clients[1:]:
+                await c.close()
+            # $disconnect runs after the close handshake: poll (bounded) until the records go.
+            deadline = time.monotonic() + 5
+            while (now := await count(clients[0])) != 1 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            await clients[0].close()
+            return first, now
+
+        try:
+            self.assertEqual(run(scenario()), (3, 1))
         finally:
             s.stop()
 

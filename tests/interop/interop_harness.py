@@ -12,16 +12,18 @@ import json
 import os
 import queue
 import re
-import shutil
 import signal
+import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections import deque
 
 INTEROP_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(INTEROP_DIR))
-BANNER = re.compile(r"ws://127\.0\.0\.1:(\d+)/dev")
+sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "support"))
+from lift_process import LiftProcess  # noqa: E402
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{15}=$")
 
 
@@ -78,41 +80,19 @@ class _Lines:
             skipped.append(line)
 
 
-class Gateway:
-    """Runs `bin --port 0`; .port, .ws_url, .http_url once started. stop() sends SIGTERM and
-    waits for exit (the server must exit within 2 s; we allow 5 s then kill and fail)."""
+class Gateway(LiftProcess):
+    """Runs `bin --port 0 ARGS` (env: the whole environment, default this process's); .port,
+    .ws_url, .http_url once started. stop() sends SIGTERM and waits for exit (the server must
+    exit within 2 s; we allow 5 s, then kill and fail)."""
 
     def __init__(self, binary, args=(), startup_timeout=20, env=None):
         self.binary = binary
-        self.history = deque(maxlen=400)
-        self.proc = subprocess.Popen(
-            [binary, "--port", "0", *args],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        self._out = _Lines(self.proc.stdout, self.history)
-        self._err = _Lines(self.proc.stderr, self.history, "[stderr] ")
-        try:
-            line = self._out.expect(
-                BANNER.search, startup_timeout, f"the ws://127.0.0.1:PORT/dev line of {binary}"
-            )
-        except AssertionError as err:
-            self.proc.kill()
-            self._reap()
-            raise AssertionError(f"{err}\n--- server output ---\n{self.output()}") from None
-        self.port = int(BANNER.search(line).group(1))
-        self.ws_url = f"ws://127.0.0.1:{self.port}/dev"
+        super().__init__([binary, "--port", "0", *args], base_env=env, timeout=startup_timeout)
+        if self.stage != "dev":
+            self.kill()
+            raise AssertionError(f"{binary} serves stage {self.stage!r}, expected dev")
+        self.ws_url = self.url()
         self.http_url = f"http://127.0.0.1:{self.port}"
-
-    def output(self):
-        return "\n".join(self.history)
-
-    def _reap(self):
-        self.proc.wait()
-        self._out.close()
-        self._err.close()
 
     def stop(self):
         code = self.proc.poll()
@@ -120,25 +100,19 @@ class Gateway:
             raise AssertionError(
                 f"{self.binary} exited before stop() with code {code}\n--- server output ---\n{self.output()}"
             )
-        self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(timeout=5)
+            super().stop(timeout=5)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self._reap()
             raise AssertionError(f"{self.binary} did not exit within 5 s of SIGTERM") from None
-        self._reap()
-
-    def __enter__(self):
-        return self
+        finally:
+            self.close()
 
     def __exit__(self, exc_type, *_):
         if exc_type is None:
             self.stop()
         else:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self._reap()
+            self.kill()
+            self.close()
 
 
 def require_node_client():

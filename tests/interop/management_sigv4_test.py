@@ -77,7 +77,10 @@ def error_of(test, call):
 
 def expect_output(gw, text, timeout=10):
     """Waits (bounded) for a server output line containing `text`."""
-    return gw._out.expect(lambda line: text in line, timeout, repr(text))
+    line = gw.wait_for(lambda line: text in line, timeout)
+    if line is None:
+        raise AssertionError(f"no output line with {text!r} within {timeout} s:\n{gw.output()}")
+    return line
 
 
 def expect_only(test, client, text):

@@ -6,7 +6,7 @@ by itself, and prints one verdict line:  `SOAK <name>: PASS|FAIL <figures>`.
 
     soak.py --echo build/bin/example-echo idle        [--connections 2000 --seconds 600]
     soak.py --echo build/bin/example-echo broadcast   [--connections 500 --seconds 600]
-    soak.py --echo build/bin/example-echo churn       [--rate 200 --seconds 60]
+    soak.py --echo build/bin/example-echo churn       [--rate 200 --seconds 60 --store memory]
     soak.py --echo build/bin/example-echo slowloris   [--connections 1000]
     soak.py --echo build/bin/example-echo abuse
     soak.py --echo build/bin/example-echo all         (every run above, in that order)
@@ -21,13 +21,14 @@ import os
 import re
 import resource
 import shutil
-import signal
 import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from lift_process import LiftProcess  # noqa: E402
 
 try:
     import websockets
@@ -35,35 +36,15 @@ try:
 except ImportError:
     sys.exit(f"soak.py: `import websockets` failed under {sys.executable}; use /usr/bin/python3")
 
-BANNER = re.compile(r"ws://127\.0\.0\.1:(\d+)/dev")
-
-
-class Server:
+class Server(LiftProcess):
     """example-echo on a free port; RSS and open file descriptors read from /proc."""
 
-    def __init__(self, binary, *args):
-        self.proc = subprocess.Popen([binary, "--port", "0", "--log-level", "warn", *args],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-        self.lines = []
-        ready = threading.Event()
-
-        def read():
-            for raw in iter(self.proc.stdout.readline, b""):
-                line = raw.decode("utf-8", "replace").rstrip()
-                if len(self.lines) < 2000:
-                    self.lines.append(line)
-                m = BANNER.search(line)
-                if m and not ready.is_set():
-                    self.port = int(m.group(1))
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not ready.wait(30) or not hasattr(self, "port"):
-            self.proc.kill()
-            raise SystemExit(f"soak.py: {binary} did not start:\n" + "\n".join(self.lines[-20:]))
-        self.url = f"ws://127.0.0.1:{self.port}/dev"
+    def __init__(self, binary, *args, env=None):
+        try:
+            super().__init__([binary, "--port", "0", "--log-level", "warn", *args],
+                             base_env=env, merge_stderr=True, timeout=30)
+        except AssertionError as e:
+            raise SystemExit(f"soak.py: {e}")
 
     def rss_kib(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -72,20 +53,46 @@ class Server:
                     return int(line.split()[1])
         return 0
 
+    # Sockets to this peer port (the DynamoDB client's keep-alive pool) are not counted by fds().
+    ignore_peer_port = None
+
     def fds(self):
-        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+        names = os.listdir(f"/proc/{self.proc.pid}/fd")
+        if self.ignore_peer_port is None:
+            return len(names)
+        pool = self._inodes_of_sockets_to(self.ignore_peer_port)
+        count = 0
+        for name in names:
+            try:
+                target = os.readlink(f"/proc/{self.proc.pid}/fd/{name}")
+            except OSError:
+                continue
+            if not (target.startswith("socket:[") and target[8:-1] in pool):
+                count += 1
+        return count
+
+    def _inodes_of_sockets_to(self, port):
+        inodes = set()
+        for table in ("tcp", "tcp6"):
+            try:
+                with open(f"/proc/{self.proc.pid}/net/{table}") as f:
+                    rows = f.readlines()[1:]
+            except OSError:
+                continue
+            for row in rows:
+                cols = row.split()
+                if len(cols) > 9 and int(cols[2].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(cols[9])
+        return inodes
 
     def alive(self):
         return self.proc.poll() is None
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        try:
+            super().stop(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass  # killed by LiftProcess.stop
 
 
 def verdict(name, ok, figures):
@@ -126,7 +133,7 @@ async def run_idle(args):
         baseline = server.fds()
         rss_empty = server.rss_kib()
         t0 = time.monotonic()
-        conns = await open_many(server.url, args.connections)
+        conns = await open_many(server.url(), args.connections)
         progress(f"idle: {len(conns)} connections open in {time.monotonic() - t0:.1f} s, "
                  f"RSS {server.rss_kib()} KiB")
         start = time.monotonic()
@@ -162,7 +169,7 @@ async def run_idle(args):
 async def run_broadcast(args):
     server = Server(args.echo, "--idle-timeout", str(args.seconds + 120))
     try:
-        conns = await open_many(server.url, args.connections)
+        conns = await open_many(server.url(), args.connections)
         sender = conns[0]
         expected = args.seconds  # one broadcast per second
         state = [{"next": 0, "lost": 0, "dup": 0, "reorder": 0, "got": 0} for _ in conns]
@@ -210,8 +217,41 @@ async def run_broadcast(args):
 
 
 # ---- churn ---------------------------------------------------------------------------------
+def start_store(kind):
+    """(local DynamoDB server or None, environment for example-echo) for --store."""
+    if kind == "memory":
+        return None, None
+    import aws_servers  # tests/support; only the DynamoDB stores need it
+    try:
+        local = aws_servers.start_moto_server() if kind == "moto" else aws_servers.start_dynalite()
+    except aws_servers.ServerError as e:
+        raise SystemExit(f"soak.py: --store {kind}: {e}")
+    env = aws_servers.local_env(LIFT_CONNECTION_STORE="dynamodb", LIFT_DYNAMODB_TABLE="lift-soak-churn",
+                                LIFT_DYNAMODB_CREATE_TABLE="1", AWS_ENDPOINT_URL=local.endpoint)
+    return local, env
+
+
+async def store_records(server):
+    """The number of records in the app's connection store, as example-echo's `count` route sees
+    it (the asking connection included); None when it could not be asked."""
+    try:
+        async with websockets.connect(server.url(), open_timeout=30, ping_interval=None) as ws:
+            await ws.send(json.dumps({"action": "count"}))
+            return json.loads(await asyncio.wait_for(ws.recv(), 10))["connections"]
+    except Exception as e:  # noqa: BLE001 — reported in the verdict
+        progress(f"churn: asking the store failed: {e!r}")
+        return None
+
+
 async def run_churn(args):
-    server = Server(args.echo)
+    local, env = start_store(args.store)
+    try:
+        server = Server(args.echo, env=env)
+        server.ignore_peer_port = local.port if local else None
+    except BaseException:
+        if local:
+            local.stop()
+        raise
     try:
         baseline = server.fds()
         total = args.rate * args.seconds
@@ -222,7 +262,7 @@ async def run_churn(args):
         async def one(k):
             nonlocal done, failures
             try:
-                ws = await websockets.connect(server.url, open_timeout=30, ping_interval=None)
+                ws = await websockets.connect(server.url(), open_timeout=30, ping_interval=None)
                 if k % 50 == 0:  # sample: remember some ids to ask @connections about later
                     await ws.send(json.dumps({"action": "inspect"}))
                     ev = json.loads(await asyncio.wait_for(ws.recv(), 10))
@@ -256,13 +296,26 @@ async def run_churn(args):
             pending = still
             if pending:
                 await asyncio.sleep(0.2)
+        # The store is empty within 5 s: only the asking connection's own record is left.
+        records = await store_records(server)
+        while records != 1 and time.monotonic() < t_end + 5:
+            await asyncio.sleep(0.2)
+            records = await store_records(server)
+        store_empty_in = time.monotonic() - t_end if records == 1 else None
         fds_after, took = await wait_fds(server, baseline, 5)
-        ok = failures == 0 and not pending and took is not None and server.alive()
+        ok = (failures == 0 and not pending and store_empty_in is not None and took is not None
+              and server.alive())
         return verdict("churn", ok, f"connects={done}/{total} failures={failures} rate={total / elapsed:.0f}/s "
-                       f"sampled_ids_gone={gone}/{len(ids)} fds baseline={baseline} after={fds_after} "
+                       f"sampled_ids_gone={gone}/{len(ids)} "
+                       f"store={args.store} records_left={records - 1 if records is not None else 'unknown'} "
+                       + (f"empty_in={store_empty_in:.2f}s " if store_empty_in is not None else "empty_in=never(>5s) ")
+                       + f"fds baseline={baseline} after={fds_after} "
+                       + ("(not counting the store client's pooled connections) " if local else "")
                        + (f"back_in={took:.2f}s" if took is not None else "back_in=never(>5s)"))
     finally:
         server.stop()
+        if local:
+            local.stop()
 
 
 def http_status(port, method, path):
@@ -291,7 +344,7 @@ async def run_slowloris(args):
         end = time.monotonic() + 60
         while time.monotonic() < end and proc.poll() is None:  # until slowhttptest ends
             t0 = time.monotonic()
-            ws = await websockets.connect(server.url, open_timeout=10, ping_interval=None)
+            ws = await websockets.connect(server.url(), open_timeout=10, ping_interval=None)
             times.append((time.monotonic() - t0) * 1000)
             await ws.close()
             await asyncio.sleep(0.5)
@@ -411,7 +464,7 @@ async def run_abuse(args):
         lazy.sendall((f"GET /dev HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
         time.sleep(0.2)  # handshake answer sits in the lazy client's buffer; it never reads
-        ws = await websockets.connect(server.url, ping_interval=None, max_size=None)
+        ws = await websockets.connect(server.url(), ping_interval=None, max_size=None)
         big = "x" * 30000
         for i in range(400):  # 400 × 30 KB = 12 MB aimed at the lazy client
             await ws.send(json.dumps({"action": "broadcast", "data": big}))
@@ -446,6 +499,9 @@ def main():
     ap.add_argument("--connections", type=int, help="idle 2000, broadcast 500, slowloris 1000")
     ap.add_argument("--seconds", type=int, help="idle 600, broadcast 600, churn 60")
     ap.add_argument("--rate", type=int, default=200, help="churn: connects per second (default 200)")
+    ap.add_argument("--store", choices=["memory", "moto", "dynalite"], default="memory",
+                    help="churn: the app's connection store: in memory (default), or DynamoDB on a "
+                         "moto_server / dynalite the run starts itself")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -8,8 +8,6 @@ as the WebSocket client.
 import asyncio
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,63 +18,24 @@ import websockets
 import websockets.exceptions
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from lift_process import LiftProcess  # noqa: E402
+
 LIFT = os.environ.get("LIFT_BIN", "lift")
 FAKE = os.path.join(HERE, "..", "support", "fake_bootstrap.py")
 ECHO = os.environ.get("LIFT_ECHO_BIN", "")
 # The packaged single-file bootstrap of example-echo (static libstdc++/OpenSSL, glibc <= 2.34).
 ECHO_BOOTSTRAP = os.environ.get("LIFT_ECHO_BOOTSTRAP", "")
-BANNER = re.compile(r"ws://127\.0\.0\.1:(\d+)/(\w+)")
 
 
-class Gateway:
+class Gateway(LiftProcess):
     """`lift gateway ARGS` on a free port; waits (bounded) for its banner."""
 
     def __init__(self, *args, env=None, cwd=None):
-        self.err = tempfile.TemporaryFile()
-        env = dict(os.environ, **(env or {}))
-        env.pop("AWS_LAMBDA_RUNTIME_API", None)
-        self.proc = subprocess.Popen([LIFT, "gateway", "--port", "0", *args],
-                                     stdout=subprocess.PIPE, stderr=self.err, env=env, cwd=cwd)
-        self.banner = []
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline().decode()
-            if not line:
-                break
-            self.banner.append(line)
-            m = BANNER.search(line)
-            if m:
-                self.port, self.stage = int(m.group(1)), m.group(2)
-                # The rest of the banner, up to its last line.
-                while "Ctrl+C" not in line and time.monotonic() < deadline:
-                    line = self.proc.stdout.readline().decode()
-                    self.banner.append(line)
-                return
-        self.proc.kill()
-        self.proc.wait()
-        raise AssertionError("no banner: " + "".join(self.banner) + self.stderr())
+        super().__init__([LIFT, "gateway", "--port", "0", *args], env=env, cwd=cwd)
 
     def url(self, query=""):
-        return f"ws://127.0.0.1:{self.port}/{self.stage}{query}"
-
-    def stderr(self):
-        self.err.seek(0)
-        return self.err.read().decode(errors="replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise
-        finally:
-            self.proc.stdout.close()
-
-    def close(self):
-        self.err.close()
+        return super().url() + query
 
 
 def run(coro):
