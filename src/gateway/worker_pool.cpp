@@ -48,7 +48,12 @@ bool worker_pool::post(job j) {
 }
 
 bool worker_pool::spin_for_work() {
-    spinning_.fetch_add(1, std::memory_order_acq_rel);
+    // At most one worker spins: on 2 cores a second spinner only takes CPU from the network
+    // thread (and from the worker running a job); the others sleep until post() wakes them.
+    std::size_t none = 0;
+    if (!spinning_.compare_exchange_strong(none, 1, std::memory_order_acq_rel)) {
+        return false;
+    }
     const auto until = std::chrono::steady_clock::now() + spin_window;
     bool found = false;
     while (!found && std::chrono::steady_clock::now() < until) {
