@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from lift_process import LiftProcess  # noqa: E402
+from lift_process import LiftProcess, handshake_status as status_of  # noqa: E402
 
 ECHO = os.environ.get("LIFT_ECHO_BIN", "")
 CHAT = os.environ.get("LIFT_CHAT_BIN", "")
@@ -49,14 +49,6 @@ class Server(LiftProcess):
 
 def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 30))
-
-
-async def status_of(url):
-    try:
-        async with websockets.connect(url):
-            return 101
-    except websockets.exceptions.InvalidStatusCode as e:
-        return e.status_code
 
 
 def claims(sub, lifetime=600):

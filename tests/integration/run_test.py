@@ -17,10 +17,9 @@ import time
 import unittest
 
 import websockets
-import websockets.exceptions
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from lift_process import LiftProcess  # noqa: E402
+from lift_process import LiftProcess, handshake_status  # noqa: E402
 
 ECHO = os.environ.get("LIFT_ECHO_BIN") or (sys.argv[1] if len(sys.argv) > 1 else "")
 
@@ -190,14 +189,7 @@ class RunTest(unittest.TestCase):
             s.stop()
 
     def _status(self, url, **kwargs):
-        async def attempt():
-            try:
-                c = await websockets.connect(url, **kwargs)
-            except websockets.exceptions.InvalidStatusCode as e:
-                return e.status_code
-            await c.close()
-            return 101
-        return run(attempt())
+        return run(handshake_status(url, **kwargs))
 
     def test_origin_allowlist_from_the_environment_and_flags(self):
         s = Server("--port", "0",

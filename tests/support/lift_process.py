@@ -145,3 +145,17 @@ class LiftProcess:
                 self.stop()
         finally:
             self.close()
+
+
+async def handshake_status(url, **connect_kwargs):
+    """101 when a WebSocket handshake with url succeeds (the connection is then closed), else the
+    HTTP status the server refused it with. Needs python3-websockets."""
+    import websockets
+    import websockets.exceptions
+
+    try:
+        ws = await websockets.connect(url, **connect_kwargs)
+    except websockets.exceptions.InvalidStatusCode as e:
+        return e.status_code
+    await ws.close()
+    return 101

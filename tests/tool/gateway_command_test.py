@@ -19,7 +19,7 @@ import websockets.exceptions
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
-from lift_process import LiftProcess  # noqa: E402
+from lift_process import LiftProcess, handshake_status  # noqa: E402
 
 LIFT = os.environ.get("LIFT_BIN", "lift")
 FAKE = os.path.join(HERE, "..", "support", "fake_bootstrap.py")
@@ -283,14 +283,7 @@ if AUTHORIZER:  # registered by CMake when example-authorizer is built
         allowlist."""
 
         def status_of(self, url, **kwargs):
-            async def attempt():
-                try:
-                    c = await websockets.connect(url, **kwargs)
-                except websockets.exceptions.InvalidStatusCode as e:
-                    return e.status_code
-                await c.close()
-                return 101
-            return run(attempt())
+            return run(handshake_status(url, **kwargs))
 
         def test_authorizer_and_origin_flags(self):
             g = Gateway("--route", f"$connect={FAKE}", "--route", f"$default={FAKE}",
